@@ -1,0 +1,15 @@
+# tocsin_add_plugin(<name> KIND source|notifier SOURCES ... [LIBRARIES ...])
+# Builds one loadable module against the SDK only, with hidden visibility so that the entry point
+# is its one exported symbol, and installs it into LIBDIR/tocsin/plugins.
+function(tocsin_add_plugin name)
+    cmake_parse_arguments(ARG "" "KIND" "SOURCES;LIBRARIES" ${ARGN})
+    set(target tocsin_${ARG_KIND}_${name})
+    add_library(${target} MODULE ${ARG_SOURCES})
+    set_target_properties(${target} PROPERTIES
+        PREFIX "" OUTPUT_NAME "tocsin_${ARG_KIND}_${name}"
+        LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/plugins
+        CXX_VISIBILITY_PRESET hidden C_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+    target_link_libraries(${target} PRIVATE tocsin::sdk tocsin::compile_options ${ARG_LIBRARIES})
+    target_link_options(${target} PRIVATE -Wl,--no-undefined)
+    install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/tocsin/plugins)
+endfunction()

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/alert.hpp"
+#include "engine/model.hpp"
+#include "engine/time.hpp"
+
+/// The rule engine: pure logic on an injected clock. No threads, no I/O. The daemon drives it from
+/// its loop with real time; `tocsin test` and `tocsin simulate` drive it with virtual time.
+namespace tocsin::engine {
+
+/// The effects of one engine step. The caller persists `upserted`/`removed` and writes
+/// `notifications` to the outbox in one transaction before delivering anything.
+struct StepOutput {
+    std::vector<Notification> notifications;
+    std::vector<AlertInstance> upserted;   // instances created or changed in this step
+    std::vector<std::string> removed;      // instance keys (see instance_key()) no longer active
+
+    [[nodiscard]] bool empty() const { return notifications.empty() && upserted.empty() && removed.empty(); }
+    void append(StepOutput&& other);
+};
+
+/// "<rule>\x1f<fingerprint>": how the store and the engine name an instance.
+[[nodiscard]] std::string instance_key(const std::string& rule, const std::string& fingerprint);
+
+class Engine {
+public:
+    /// `loaded` must outlive nothing: the engine keeps the shared pointer. `start` is the time the
+    /// engine starts watching (nodata timers of never-seen KPIs count from it).
+    Engine(std::shared_ptr<const LoadedConfig> loaded, TimePoint start);
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    /// Restores instances persisted earlier (restart) or carried from the previous engine
+    /// (reload). Instances whose rule no longer exists, or whose KPI changed, are dropped and
+    /// listed in the returned `removed`; if they were firing and notified, their resolve is sent.
+    StepOutput restore(std::vector<AlertInstance> instances, TimePoint now);
+
+    /// New samples; each is evaluated against every rule on its KPI. Samples of unknown KPIs are
+    /// ignored. `now` is the time of arrival (samples may carry an older `at`).
+    StepOutput ingest(const std::vector<Sample>& samples, TimePoint now);
+
+    /// Runs every timer due at or before `now` (`for`, `keep_firing_for`, nodata, step delays).
+    StepOutput advance(TimePoint now);
+
+    /// The earliest instant at which advance() has something to do, or nullopt.
+    [[nodiscard]] std::optional<TimePoint> next_wakeup() const;
+
+    /// All instances currently pending or firing.
+    [[nodiscard]] std::vector<AlertInstance> instances() const;
+
+    /// Latest value of every known series (for the API and the store).
+    [[nodiscard]] std::vector<Sample> latest() const;
+
+    [[nodiscard]] const LoadedConfig& loaded() const { return *loaded_; }
+
+private:
+    struct Impl;
+    std::shared_ptr<const LoadedConfig> loaded_;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tocsin::engine
