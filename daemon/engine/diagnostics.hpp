@@ -32,6 +32,8 @@ public:
     void add(const std::string& file, std::string text);
     /// The line (1-based) without its newline, or nullptr when unknown.
     [[nodiscard]] const std::string* line(const std::string& file, int line) const;
+    /// Adds the files of `other` not already known here (Diagnostics::append uses it).
+    void merge(const SourceCache& other);
 
 private:
     std::map<std::string, std::vector<std::string>> lines_;

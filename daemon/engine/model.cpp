@@ -1,1 +1,40 @@
-// filled in by the engine work
+#include "engine/model.hpp"
+
+#include <algorithm>
+
+namespace tocsin::engine {
+
+const char* to_string(Severity s) {
+    switch (s) {
+        case Severity::None:
+            return "none";
+        case Severity::Warning:
+            return "warning";
+        case Severity::Critical:
+            return "critical";
+    }
+    return "none";
+}
+
+std::optional<Severity> parse_severity(std::string_view s) {
+    if (s == "warning") {
+        return Severity::Warning;
+    }
+    if (s == "critical") {
+        return Severity::Critical;
+    }
+    return std::nullopt;
+}
+
+const KpiDef* RuleSet::find_kpi(const std::string& name) const {
+    const auto it = std::find_if(kpis.begin(), kpis.end(), [&](const KpiDef& k) { return k.name == name; });
+    return it == kpis.end() ? nullptr : &*it;
+}
+
+const PolicyDef* RuleSet::find_policy(const std::string& name) const {
+    const auto it =
+        std::find_if(policies.begin(), policies.end(), [&](const PolicyDef& p) { return p.name == name; });
+    return it == policies.end() ? nullptr : &*it;
+}
+
+}  // namespace tocsin::engine
