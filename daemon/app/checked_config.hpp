@@ -1,0 +1,48 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/diagnostics.hpp"
+#include "engine/loader.hpp"
+#include "engine/model.hpp"
+#include "plugin_host/registry.hpp"
+
+/// The reload path, shared by `tocsin check`, start-up and every reload: load the config and rule
+/// files, find the plugins, check every plugin instance's keys and every KPI's source keys, and
+/// let each plugin look at its own config (create + configure, no I/O). Either everything passes
+/// and a CheckedConfig comes back, or nothing is applied and every problem is in `diags`.
+namespace tocsin::app {
+
+struct CheckedInstance {
+    std::string name;
+    const plugin_host::PluginInfo* plugin = nullptr;  // owned by CheckedConfig::registry
+    std::string config_json;                          // validated, defaults filled; holds secrets
+    std::string redacted_json;                        // for logs and the API
+    engine::Duration timeout{};
+};
+
+struct CheckedConfig {
+    std::shared_ptr<const engine::LoadedConfig> loaded;
+    std::shared_ptr<const plugin_host::Registry> registry;
+    std::vector<CheckedInstance> sources;
+    std::vector<CheckedInstance> notifiers;
+    std::map<std::string, std::string> kpi_params_json;  // KPI name -> its source keys as JSON
+
+    [[nodiscard]] const CheckedInstance* find_source(const std::string& name) const;
+};
+
+struct CheckOptions {
+    /// Create and destroy each instance so its plugin can check cross-field rules. The daemon
+    /// creates them for real right after, so it skips this.
+    bool probe_instances = true;
+    engine::EnvLookup env = engine::process_env();
+};
+
+[[nodiscard]] std::optional<CheckedConfig> check_config(const std::string& config_path, engine::Diagnostics& diags,
+                                                        const CheckOptions& options = {});
+
+}  // namespace tocsin::app

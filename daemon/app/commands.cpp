@@ -1,0 +1,116 @@
+#include "app/commands.hpp"
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "app/checked_config.hpp"
+#include "engine/rule_test.hpp"
+#include "plugin_host/registry.hpp"
+
+namespace tocsin::app {
+namespace {
+
+const char* type_name(tocsin_config_type type) {
+    switch (type) {
+        case TOCSIN_TYPE_STRING:
+            return "string";
+        case TOCSIN_TYPE_INT:
+            return "integer";
+        case TOCSIN_TYPE_NUMBER:
+            return "number";
+        case TOCSIN_TYPE_BOOL:
+            return "boolean";
+        case TOCSIN_TYPE_DURATION:
+            return "duration";
+        case TOCSIN_TYPE_STRING_LIST:
+            return "list of strings";
+        case TOCSIN_TYPE_STRING_MAP:
+            return "map of strings";
+    }
+    return "?";
+}
+
+void print_keys(const char* title, const std::vector<plugin_host::KeySpec>& keys) {
+    if (keys.empty()) {
+        return;
+    }
+    std::cout << "    " << title << ":\n";
+    for (const auto& k : keys) {
+        std::string flags = type_name(k.type);
+        if (k.required) {
+            flags += ", required";
+        }
+        if (k.default_json) {
+            flags += ", default " + *k.default_json;
+        }
+        if (k.secret) {
+            flags += ", secret";
+        }
+        std::cout << fmt::format("      {:<18} {} ({})\n", k.name, k.description, flags);
+    }
+}
+
+}  // namespace
+
+int command_check(const std::string& config_path, bool json) {
+    engine::Diagnostics diags;
+    auto checked = check_config(config_path, diags);
+    if (json) {
+        std::cout << diags.render_json() << "\n";
+    } else if (!diags.all().empty()) {
+        std::cerr << diags.render(checked == std::nullopt);
+    }
+    if (!checked) {
+        return 1;
+    }
+    if (!json) {
+        const auto& loaded = *checked->loaded;
+        std::cout << fmt::format("{}: ok: {} KPI(s), {} rule(s), {} polic{}, {} source(s), {} notifier(s)\n",
+                                 config_path, loaded.rules.kpis.size(), loaded.rules.rules.size(),
+                                 loaded.rules.policies.size(), loaded.rules.policies.size() == 1 ? "y" : "ies",
+                                 checked->sources.size(), checked->notifiers.size());
+    }
+    return 0;
+}
+
+int command_test(const std::vector<std::string>& files) {
+    engine::Diagnostics diags;
+    const auto summary = engine::run_rule_tests(files, std::cout, diags);
+    if (!diags.all().empty()) {
+        std::cerr << diags.render(false);
+    }
+    return summary.failed == 0 && !diags.has_errors() && summary.cases > 0 ? 0 : 1;
+}
+
+int command_plugins(const std::string& config_path, const std::vector<std::string>& dirs) {
+    std::vector<std::string> search = dirs;
+    if (search.empty()) {
+        engine::Diagnostics diags;
+        auto loaded = engine::load_config(config_path, diags);
+        if (!loaded) {
+            std::cerr << diags.render(false)
+                      << "tocsin: cannot read plugin_dirs from the config; pass --plugin-dir DIR\n";
+            return 1;
+        }
+        search = loaded->config.plugin_dirs;
+    }
+    const auto registry = plugin_host::Registry::scan(search);
+    for (const auto& p : registry.plugins()) {
+        std::cout << fmt::format("{} {} ({}, ABI {}.{})  {}\n    {}\n    file: {}\n", p.name, p.version,
+                                 p.kind == TOCSIN_KIND_SOURCE ? "source" : "notifier", p.abi_major, p.abi_minor,
+                                 "", p.description, p.path);
+        print_keys("keys", p.config_keys);
+        print_keys("per-KPI keys", p.kpi_keys);
+    }
+    for (const auto& r : registry.refusals()) {
+        std::cerr << fmt::format("{}: refused: {}\n", r.path, r.reason);
+    }
+    if (registry.plugins().empty()) {
+        std::cerr << fmt::format("tocsin: no plugins found in {}\n", fmt::join(search, ", "));
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace tocsin::app

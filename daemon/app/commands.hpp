@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+/// The `tocsin` sub-commands other than `run`. Each returns the process exit status and prints
+/// to stdout (results) or stderr (problems).
+namespace tocsin::app {
+
+/// `tocsin check`: exit 0 when the configuration would be accepted by a reload, 1 otherwise.
+int command_check(const std::string& config_path, bool json);
+/// `tocsin test FILE...`: exit 0 when every case passed.
+int command_test(const std::vector<std::string>& files);
+/// `tocsin plugins`: the plugins found in the config's plugin_dirs (or `dirs` when given).
+int command_plugins(const std::string& config_path, const std::vector<std::string>& dirs);
+
+}  // namespace tocsin::app

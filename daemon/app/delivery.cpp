@@ -1,0 +1,261 @@
+#include "app/delivery.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "app/log.hpp"
+
+namespace tocsin::app {
+namespace asio = boost::asio;
+using engine::Duration;
+using engine::TimePoint;
+
+namespace {
+
+TimePoint wall_now() { return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()); }
+
+std::chrono::steady_clock::duration until(TimePoint t) {
+    return std::max(Duration{0}, t - wall_now());
+}
+
+}  // namespace
+
+struct Delivery::Impl {
+    Impl(store::Store& s, WorkerPool& p, DeliveryOptions o)
+        : store(s), pool(p), options(o), work(asio::make_work_guard(ctx)), commit_retry(ctx), pump_timer(ctx),
+          prune_timer(ctx), rng(std::random_device{}()) {}
+
+    store::Store& store;
+    WorkerPool& pool;
+    DeliveryOptions options;
+    asio::io_context ctx;
+    asio::executor_work_guard<asio::io_context::executor_type> work;
+    std::thread thread;
+
+    std::mutex notifiers_mutex;
+    NotifierMap notifiers;
+
+    // Owned by the store thread from here on.
+    std::deque<store::Batch> batches;
+    bool commit_failing = false;
+    asio::steady_timer commit_retry;
+    asio::steady_timer pump_timer;
+    asio::steady_timer prune_timer;
+    std::set<std::string> busy;  // notifier instances with a send in flight
+    bool started = false;
+    bool stopping = false;
+    std::mt19937_64 rng;
+
+    void flush_batches() {
+        while (!batches.empty()) {
+            auto r = store.commit(batches.front());
+            if (!r) {
+                if (!commit_failing) {
+                    log::error("store", "cannot persist alert state and notifications: {}; holding {} step(s) in "
+                               "memory and retrying every second", r.error().text(), batches.size());
+                }
+                commit_failing = true;
+                commit_retry.expires_after(std::chrono::seconds(1));
+                commit_retry.async_wait([this](const boost::system::error_code& ec) {
+                    if (!ec) {
+                        flush_batches();
+                    }
+                });
+                return;
+            }
+            batches.pop_front();
+        }
+        if (commit_failing) {
+            log::info("store", "persisting again; all held steps written");
+            commit_failing = false;
+        }
+        pump();
+    }
+
+    NotifierMap snapshot_notifiers() {
+        std::lock_guard lock(notifiers_mutex);
+        return notifiers;
+    }
+
+    Duration backoff(int attempts, std::int64_t retry_after_ms) {
+        if (retry_after_ms > 0) {
+            return std::min(Duration{retry_after_ms}, Duration{std::chrono::hours(1)});
+        }
+        const int shift = std::min(attempts, 20);
+        auto base = std::min(options.initial_backoff * (std::int64_t{1} << shift), options.max_backoff);
+        // Jitter keeps many alerts that failed together from retrying in lock step.
+        std::uniform_real_distribution<double> jitter(0.8, 1.2);
+        return Duration{static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(rng))};
+    }
+
+    /// Sends the oldest pending notification of every idle notifier, then sleeps until the next
+    /// one is due. Runs after every commit, every send result and on its timer.
+    void pump() {
+        if (!started || stopping) {
+            return;
+        }
+        auto pending = store.list_outbox(store::OutboxState::Pending, 100000);
+        if (!pending) {
+            log::error("store", "cannot read the outbox: {}; retrying in 5s", pending.error().text());
+            arm_pump(wall_now() + std::chrono::seconds(5));
+            return;
+        }
+        const auto now = wall_now();
+        const auto current = snapshot_notifiers();
+        std::set<std::string> seen;
+        std::optional<TimePoint> next_due;
+        for (auto& item : pending.value()) {
+            if (!seen.insert(item.notifier).second) {
+                continue;  // only the head of each notifier's queue is eligible: strict order
+            }
+            if (busy.count(item.notifier) != 0) {
+                continue;
+            }
+            auto it = current.find(item.notifier);
+            if (it == current.end()) {
+                record_failure(item, "notifier '" + item.notifier + "' is no longer configured");
+                seen.erase(item.notifier);  // let the next item of that name be considered next pump
+                continue;
+            }
+            if (item.next_attempt_at > now) {
+                next_due = next_due ? std::min(*next_due, item.next_attempt_at) : item.next_attempt_at;
+                continue;
+            }
+            send(std::move(item), it->second);
+        }
+        if (next_due) {
+            arm_pump(*next_due);
+        }
+    }
+
+    void arm_pump(TimePoint at) {
+        pump_timer.expires_after(until(at));
+        pump_timer.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec) {
+                pump();
+            }
+        });
+    }
+
+    void send(store::OutboxItem item, const NotifierHandle& handle) {
+        busy.insert(item.notifier);
+        const auto deadline = wall_now() + handle.timeout;
+        auto instance = handle.instance;
+        const bool queued = pool.submit([this, item, instance, deadline]() mutable {
+            auto result = instance->send(item.payload_json, engine::to_unix_ms(deadline));
+            asio::post(ctx, [this, item = std::move(item), result = std::move(result)]() mutable {
+                on_sent(std::move(item), result);
+            });
+        });
+        if (!queued) {
+            busy.erase(item.notifier);
+            log::warning("notify", "worker queue full; notification '{}' waits for the next round", item.id);
+            arm_pump(wall_now() + std::chrono::seconds(1));
+        }
+    }
+
+    void on_sent(store::OutboxItem item, const plugin_host::NotifierInstance::SendResult& result) {
+        busy.erase(item.notifier);
+        const auto now = wall_now();
+        const std::string component = "notify '" + item.notifier + "'";
+        if (result.status == TOCSIN_OK) {
+            if (auto r = store.mark_delivered(item.id, now, result.detail); !r) {
+                log::error("store", "cannot record delivery of '{}': {}", item.id, r.error().text());
+            }
+            log::info(component, "delivered {} of alert '{}' ({}): {}", item.kind, item.alert, item.id, result.detail);
+        } else if (result.status == TOCSIN_RETRY && now - item.created_at < options.give_up_after) {
+            const auto wait = backoff(item.attempts, result.retry_after_ms);
+            if (auto r = store.mark_retry(item.id, now + wait, result.detail); !r) {
+                log::error("store", "cannot record retry of '{}': {}", item.id, r.error().text());
+            }
+            log::warning(component, "delivery failed: {}; retrying in {} (attempt {})", result.detail,
+                         engine::format_duration(std::chrono::duration_cast<Duration>(wait)), item.attempts + 1);
+        } else {
+            record_failure(item, result.detail);
+        }
+        pump();
+    }
+
+    void record_failure(const store::OutboxItem& item, const std::string& why) {
+        if (auto r = store.mark_failed(item.id, wall_now(), why); !r) {
+            log::error("store", "cannot record failure of '{}': {}", item.id, r.error().text());
+        }
+        log::error("notify '" + item.notifier + "'",
+                   "giving up on {} of alert '{}' ({}): {}; kept as a dead letter", item.kind, item.alert,
+                   item.id, why);
+    }
+
+    void prune() {
+        const auto now = wall_now();
+        if (auto r = store.prune(now - options.sample_retention, now - options.outbox_retention); !r) {
+            log::warning("store", "pruning old history failed: {}; trying again in an hour", r.error().text());
+        }
+        prune_timer.expires_after(std::chrono::hours(1));
+        prune_timer.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec) {
+                prune();
+            }
+        });
+    }
+};
+
+Delivery::Delivery(store::Store& store, WorkerPool& pool, DeliveryOptions options)
+    : impl_(std::make_unique<Impl>(store, pool, options)) {
+    impl_->thread = std::thread([this] { impl_->ctx.run(); });
+}
+
+Delivery::~Delivery() { stop(); }
+
+void Delivery::submit(store::Batch batch) {
+    asio::post(impl_->ctx, [impl = impl_.get(), batch = std::move(batch)]() mutable {
+        impl->batches.push_back(std::move(batch));
+        if (!impl->commit_failing) {
+            impl->flush_batches();
+        }
+    });
+}
+
+void Delivery::set_notifiers(NotifierMap notifiers) {
+    {
+        std::lock_guard lock(impl_->notifiers_mutex);
+        impl_->notifiers = std::move(notifiers);
+    }
+    asio::post(impl_->ctx, [impl = impl_.get()] { impl->pump(); });
+}
+
+void Delivery::start() {
+    asio::post(impl_->ctx, [impl = impl_.get()] {
+        impl->started = true;
+        impl->prune();
+        impl->pump();
+    });
+}
+
+void Delivery::stop() {
+    if (!impl_->thread.joinable()) {
+        return;
+    }
+    asio::post(impl_->ctx, [impl = impl_.get()] {
+        impl->stopping = true;
+        impl->flush_batches();
+        if (!impl->batches.empty()) {
+            log::critical("store", "stopping with {} step(s) not persisted", impl->batches.size());
+        }
+        impl->commit_retry.cancel();
+        impl->pump_timer.cancel();
+        impl->prune_timer.cancel();
+        impl->work.reset();
+    });
+    impl_->thread.join();
+}
+
+}  // namespace tocsin::app

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "app/worker_pool.hpp"
+#include "engine/time.hpp"
+#include "plugin_host/instances.hpp"
+#include "store/store.hpp"
+
+/// The store thread: commits engine steps to SQLite in order, and delivers the outbox.
+///
+/// Every notification is in the outbox (committed together with the alert state that caused it)
+/// before any attempt to send it. Per notifier instance the outbox is delivered strictly in order,
+/// one notification at a time, so a resolve can never overtake its firing. Temporary failures
+/// are retried with jittered exponential backoff (or the receiver's Retry-After); permanent
+/// failures and notifications older than the give-up age become dead letters (state `failed`).
+/// A crash between a successful send and its `delivered` mark resends that one notification with
+/// the same id, which receivers use to drop the duplicate.
+namespace tocsin::app {
+
+struct NotifierHandle {
+    std::shared_ptr<plugin_host::NotifierInstance> instance;
+    engine::Duration timeout{};
+};
+using NotifierMap = std::map<std::string, NotifierHandle>;
+
+struct DeliveryOptions {
+    engine::Duration initial_backoff{std::chrono::seconds(1)};
+    engine::Duration max_backoff{std::chrono::minutes(5)};
+    engine::Duration give_up_after{std::chrono::hours(24)};
+    engine::Duration sample_retention{std::chrono::hours(24 * 35)};
+    engine::Duration outbox_retention{std::chrono::hours(24 * 7)};
+};
+
+class Delivery {
+public:
+    /// Starts the store thread. `store` and `pool` must outlive this object.
+    Delivery(store::Store& store, WorkerPool& pool, DeliveryOptions options);
+    ~Delivery();
+    Delivery(const Delivery&) = delete;
+    Delivery& operator=(const Delivery&) = delete;
+
+    /// Queues one engine step for commit; commits happen in submission order. A failed commit is
+    /// retried (the batch is kept in memory, in order) and logged as an error until it succeeds.
+    void submit(store::Batch batch);
+    /// Swaps the notifier instances (start-up and reload). Safe from any thread.
+    void set_notifiers(NotifierMap notifiers);
+    /// Starts delivering what the outbox holds (call once the notifiers are set).
+    void start();
+    /// Commits what is queued, then stops the thread. Sends in flight must have finished (stop
+    /// the worker pool first); their results are recorded before the thread ends.
+    void stop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tocsin::app

@@ -1,0 +1,72 @@
+#include "app/notification_json.hpp"
+
+#include <boost/json.hpp>
+
+namespace tocsin::app {
+namespace {
+
+constexpr const char* kZeroTime = "0001-01-01T00:00:00Z";  // Alertmanager's "not ended"
+
+boost::json::object labels_object(const engine::Labels& labels) {
+    boost::json::object o;
+    for (const auto& [k, v] : labels) {
+        o[k] = v;
+    }
+    return o;
+}
+
+boost::json::value optional_number(const std::optional<double>& v) {
+    return v ? boost::json::value(*v) : boost::json::value(nullptr);
+}
+
+}  // namespace
+
+std::string render_notification_json(const engine::Notification& n, const std::string& external_url) {
+    const bool resolved = n.kind == engine::NotificationKind::Resolved;
+    const char* status = resolved ? "resolved" : "firing";
+
+    boost::json::object annotations;
+    if (!n.summary.empty()) {
+        annotations["summary"] = n.summary;
+    }
+    if (!n.description.empty()) {
+        annotations["description"] = n.description;
+    }
+    if (!n.runbook.empty()) {
+        annotations["runbook"] = n.runbook;
+    }
+
+    boost::json::object alert;
+    alert["status"] = status;
+    alert["name"] = n.alert;
+    alert["kpi"] = n.kpi;
+    alert["fingerprint"] = n.fingerprint;
+    alert["severity"] = engine::to_string(n.severity);
+    alert["previous_severity"] =
+        n.kind == engine::NotificationKind::SeverityChange ? engine::to_string(n.previous_severity) : "";
+    alert["nodata"] = n.nodata;
+    alert["labels"] = labels_object(n.labels);
+    alert["annotations"] = annotations;
+    alert["value"] = n.value;
+    alert["threshold"] = optional_number(n.threshold);
+    alert["target"] = optional_number(n.target);
+    alert["unit"] = n.unit;
+    alert["starts_at"] = engine::format_rfc3339(n.starts_at);
+    alert["ends_at"] = n.ends_at ? engine::format_rfc3339(*n.ends_at) : kZeroTime;
+
+    boost::json::object root;
+    root["version"] = "1";
+    root["id"] = n.id;
+    root["kind"] = engine::to_string(n.kind);
+    root["receiver"] = n.notifier;
+    root["status"] = status;
+    root["created_at"] = engine::format_rfc3339(n.at);
+    root["external_url"] = external_url;
+    root["group_labels"] = boost::json::object{{"alertname", n.alert}};
+    root["common_labels"] = labels_object(n.labels);
+    root["common_annotations"] = annotations;
+    root["alerts"] = boost::json::array{alert};
+    return boost::json::serialize(root);
+}
+
+}  // namespace tocsin::app
