@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to every test: installs the Debian packages, builds, runs the
+# unit, plugin and integration tests (ctest), the rule packs' `tocsin test` files, `tocsin check`
+# on the shipped configs, and the unit tests again under AddressSanitizer + UBSan.
+# Set TOCSIN_SKIP_ASAN=1 to skip the sanitizer pass while iterating.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+strict=()
+if [ "${CI:-}" = "true" ]; then
+    strict=(-DTOCSIN_WARNINGS_AS_ERRORS=ON)
+fi
+
+echo "== build"
+cmake --preset default "${strict[@]}" >/dev/null
+cmake --build --preset default
+
+echo "== rule packs"
+mkdir -p build/demo
+python3 scripts/gen-demo-db.py --out build/demo/app.db
+build/default/bin/tocsin check -c config/demo/tocsin.yaml
+shopt -s nullglob
+rule_tests=(rules/*/tests/*_test.yaml)
+build/default/bin/tocsin test "${rule_tests[@]}"
+
+if [ "${TOCSIN_SKIP_ASAN:-}" != "1" ]; then
+    echo "== unit tests under AddressSanitizer + UBSan"
+    cmake --preset asan "${strict[@]}" >/dev/null
+    cmake --build --preset asan --target tocsin_engine_tests tocsin_store_tests tocsin_plugin_host_tests
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --preset asan -R '^(engine|store|plugin_host): '
+fi
+
+echo "== all tests"
+ctest --preset default -j2
