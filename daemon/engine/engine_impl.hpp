@@ -1,0 +1,139 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "engine/routing.hpp"
+
+/// The engine's private state, shared by engine.cpp (set-up, public calls, restore) and
+/// engine_state.cpp (the alert state machine). Not for use outside those two files.
+namespace tocsin::engine {
+
+// The alert state machine. Decisions made here (see also docs/rule-tests.md):
+// - One instance per (rule, series label set). A Slot is that pair; its Active part exists only
+//   while the instance is pending or firing, so idle series cost a few bytes per rule.
+// - Every slot has at most one armed instant (the earliest of its `for`, `keep_firing_for`,
+//   next escalation step and nodata timers). Slots sit in one ordered set keyed by
+//   (instant, creation id): next_wakeup() is O(1), re-arming O(log n), ties are deterministic.
+// - Timers are processed at their own instant T: state instants (firing_since, clear_since) and a
+//   Resolved's ends_at use T, so a late wakeup or a restart never shifts escalation or ids;
+//   Notification::at is the `now` advance() was called with (the decision's wall time).
+// - Samples older than the newest one of their series are ignored (out of order). NaN samples
+//   are ignored entirely, so a source returning NaN eventually counts as stale (nodata).
+// - Routing is re-evaluated at every escalation decision with the current severity, because
+//   routes may match on `severity`; running a step is idempotent (only notifiers not yet told
+//   get a Firing), so re-running elapsed steps after a severity change is safe.
+// - AlertInstance::steps_done counts the steps (in due order) whose delay has elapsed; seq is
+//   incremented once per decision that notifies anyone, before use (the first is 1).
+namespace detail {
+
+struct Series;
+
+/// An instance that is pending or firing.
+struct Active {
+    AlertInstance inst;
+    Labels labels;                            // alert_labels(): the identity, without severity
+    std::string key;                          // instance_key()
+    const CompiledPolicy* policy = nullptr;   // as routed at the last escalation decision
+    bool seq_taken = false;                   // this decision already incremented inst.seq
+};
+
+/// One rule applied to one series.
+struct Slot {
+    std::uint64_t id = 0;  // creation order; breaks ties in the timer set
+    std::size_t rule = 0;  // index into Impl::rules_
+    Series* series = nullptr;
+    std::unique_ptr<Active> active;
+    std::optional<TimePoint> due;  // set exactly while the slot is in the timer set
+    bool touched = false;          // changed in the current step; upserted when it ends
+};
+
+struct Series {
+    std::string kpi;
+    Labels labels;
+    bool sampled = false;  // false: the placeholder of a KPI without any series yet
+    double value = 0;
+    TimePoint at{};        // newest sample; for the placeholder, the engine's start
+    std::vector<Slot> slots;  // one per rule on the KPI, sized once, so Slot* stay valid
+};
+
+struct KpiState {
+    const KpiDef* def = nullptr;
+    std::vector<std::size_t> rules;
+    std::size_t sampled_series = 0;
+    Series* placeholder = nullptr;
+};
+
+struct DueLess {
+    bool operator()(const Slot* a, const Slot* b) const {
+        if (*a->due != *b->due) {
+            return *a->due < *b->due;
+        }
+        return a->id < b->id;
+    }
+};
+
+/// "kpi\x1fname\x1evalue..." naming a series in Impl::series_.
+[[nodiscard]] std::string series_key(const std::string& kpi, const Labels& labels);
+
+}  // namespace detail
+
+using detail::Active;
+using detail::DueLess;
+using detail::KpiState;
+using detail::Series;
+using detail::Slot;
+using detail::series_key;
+
+struct Engine::Impl {
+    Impl(const LoadedConfig& loaded, TimePoint start);
+
+    // The context of one public call.
+    struct Ctx {
+        TimePoint now;
+        StepOutput& out;
+    };
+
+    Series& series_for(KpiState& kpi, const std::string& name, const Labels& labels);
+    void mark_sampled(KpiState& kpi, Series& series, Ctx& ctx);
+    void drop_series(Series& series, Ctx& ctx);
+
+    void restore_one(AlertInstance inst, Ctx& ctx);
+    void drop_restored(AlertInstance inst, const RuleDef* rule, Ctx& ctx);
+
+    void evaluate(Slot& slot, double value, Ctx& ctx);
+    void on_timer(Slot& slot, TimePoint at, Ctx& ctx);
+    Active& activate(Slot& slot, AlertState state, Severity severity, TimePoint at);
+    void fire(Slot& slot, TimePoint at, Ctx& ctx);
+    void go_nodata(Slot& slot, TimePoint at, Ctx& ctx);
+    void change_severity(Slot& slot, Severity severity, TimePoint at, Ctx& ctx);
+    void run_steps(Slot& slot, TimePoint at, Ctx& ctx);
+    void resolve(Slot& slot, TimePoint at, Ctx& ctx);
+    void remove(Slot& slot, Ctx& ctx);
+
+    void emit(Active& a, const RuleDef* rule, NotificationKind kind, const std::string& notifier,
+              Severity previous, std::optional<TimePoint> ends_at, Ctx& ctx);
+    [[nodiscard]] std::optional<TimePoint> compute_due(const Slot& slot) const;
+    void reschedule(Slot& slot);
+    void touch(Slot& slot);
+    void finish(Ctx& ctx);
+
+    [[nodiscard]] const RuleDef& rule_of(const Slot& slot) const { return *rules_[slot.rule]; }
+
+    std::vector<const RuleDef*> rules_;
+    std::unordered_map<std::string, std::size_t> rule_index_;
+    std::unordered_map<std::string, KpiState> kpis_;
+    std::unordered_map<std::string, Series> series_;
+    std::set<Slot*, DueLess> timers_;
+    std::vector<Slot*> touched_;
+    Router router_;
+    std::uint64_t next_slot_id_ = 1;
+};
+
+}  // namespace tocsin::engine

@@ -1,0 +1,310 @@
+#include <algorithm>
+
+#include "engine/engine_impl.hpp"
+#include "engine/evaluate.hpp"
+
+// The alert state machine: what one sample or one due timer does to one instance.
+namespace tocsin::engine {
+
+namespace {
+
+void min_into(std::optional<TimePoint>& best, TimePoint t) {
+    if (!best || t < *best) {
+        best = t;
+    }
+}
+
+}  // namespace
+
+Active& Engine::Impl::activate(Slot& slot, AlertState state, Severity severity, TimePoint at) {
+    const RuleDef& rule = rule_of(slot);
+    auto a = std::make_unique<Active>();
+    a->labels = alert_labels(rule, slot.series->labels);
+    a->inst.rule = rule.alert;
+    a->inst.kpi = rule.kpi;
+    a->inst.series_labels = slot.series->labels;
+    a->inst.fingerprint = fingerprint(a->labels);
+    a->key = instance_key(a->inst.rule, a->inst.fingerprint);
+    a->inst.state = state;
+    a->inst.severity = severity;
+    a->inst.value = slot.series->value;
+    a->inst.pending_since = at;
+    a->inst.last_sample_at = slot.series->at;
+    slot.active = std::move(a);
+    return *slot.active;
+}
+
+void Engine::Impl::evaluate(Slot& slot, double value, Ctx& ctx) {
+    const RuleDef& rule = rule_of(slot);
+    const Threshold& th = rule.threshold;
+    const Severity breached = breached_severity(th, value);
+    if (!slot.active) {
+        if (breached == Severity::None) {
+            return;
+        }
+        Active& a = activate(slot, AlertState::Pending, breached, ctx.now);
+        a.inst.threshold = threshold_bound(th, breached, value);
+        touch(slot);
+        if (rule.for_duration <= Duration::zero()) {
+            fire(slot, ctx.now, ctx);
+        }
+        return;
+    }
+    Active& a = *slot.active;
+    a.seq_taken = false;
+    a.inst.value = value;
+    a.inst.last_sample_at = slot.series->at;
+    touch(slot);
+    // A nodata alert ends when data comes back unbreached; hysteresis is about values, and a
+    // nodata alert never had one to recover from.
+    const bool was_nodata = a.inst.nodata;
+    a.inst.nodata = false;
+    const bool done = was_nodata ? breached == Severity::None : recovered(th, value);
+    if (done) {
+        if (a.inst.state == AlertState::Pending) {
+            remove(slot, ctx);  // never notified, so nobody needs to hear it ended
+        } else if (rule.keep_firing_for <= Duration::zero()) {
+            resolve(slot, ctx.now, ctx);
+        } else if (!a.inst.clear_since) {
+            a.inst.clear_since = ctx.now;
+        }
+        return;
+    }
+    a.inst.clear_since.reset();
+    const Severity severity = breached != Severity::None ? breached : least_severe_level(th);
+    a.inst.threshold = threshold_bound(th, severity, value);
+    if (a.inst.state == AlertState::Pending) {
+        a.inst.severity = severity;
+    } else if (severity != a.inst.severity) {
+        change_severity(slot, severity, ctx.now, ctx);
+    }
+}
+
+void Engine::Impl::on_timer(Slot& slot, TimePoint at, Ctx& ctx) {
+    const RuleDef& rule = rule_of(slot);
+    if (slot.active) {
+        Active& a = *slot.active;
+        a.seq_taken = false;
+        if (a.inst.state == AlertState::Pending && a.inst.pending_since + rule.for_duration <= at) {
+            fire(slot, at, ctx);
+        } else if (a.inst.state == AlertState::Firing && a.inst.clear_since &&
+                   *a.inst.clear_since + rule.keep_firing_for <= at) {
+            resolve(slot, at, ctx);
+        } else if (a.inst.state == AlertState::Firing && a.policy != nullptr &&
+                   a.inst.steps_done < a.policy->steps.size() &&
+                   a.inst.firing_since + a.policy->steps[a.inst.steps_done]->after <= at) {
+            run_steps(slot, at, ctx);
+        }
+    }
+    if (rule.nodata && rule.nodata->after > Duration::zero() &&
+        !(slot.active && slot.active->inst.nodata) && slot.series->at + rule.nodata->after <= at) {
+        go_nodata(slot, at, ctx);
+    }
+}
+
+void Engine::Impl::fire(Slot& slot, TimePoint at, Ctx& ctx) {
+    Active& a = *slot.active;
+    a.inst.state = AlertState::Firing;
+    a.inst.firing_since = at;
+    a.inst.clear_since.reset();
+    a.inst.notified.clear();
+    a.inst.notified_severity = Severity::None;
+    a.inst.steps_done = 0;
+    a.inst.seq = 0;
+    touch(slot);
+    run_steps(slot, at, ctx);
+}
+
+void Engine::Impl::go_nodata(Slot& slot, TimePoint at, Ctx& ctx) {
+    const Severity severity = rule_of(slot).nodata->severity;
+    if (!slot.active) {
+        activate(slot, AlertState::Pending, severity, at);
+    }
+    Active& a = *slot.active;
+    a.seq_taken = false;
+    a.inst.nodata = true;
+    a.inst.threshold.reset();
+    a.inst.clear_since.reset();
+    touch(slot);
+    // The nodata `after` is the delay: a stale series fires at once, without an extra `for`.
+    if (a.inst.state == AlertState::Pending) {
+        a.inst.severity = severity;
+        fire(slot, at, ctx);
+    } else if (a.inst.severity != severity) {
+        change_severity(slot, severity, at, ctx);
+    }
+}
+
+void Engine::Impl::change_severity(Slot& slot, Severity severity, TimePoint at, Ctx& ctx) {
+    Active& a = *slot.active;
+    const Severity previous = a.inst.severity;
+    a.inst.severity = severity;
+    touch(slot);
+    for (const std::string& notifier : a.inst.notified) {
+        emit(a, &rule_of(slot), NotificationKind::SeverityChange, notifier, previous, {}, ctx);
+    }
+    if (!a.inst.notified.empty()) {
+        a.inst.notified_severity = severity;
+    }
+    run_steps(slot, at, ctx);
+}
+
+void Engine::Impl::run_steps(Slot& slot, TimePoint at, Ctx& ctx) {
+    Active& a = *slot.active;
+    Labels labels = a.labels;
+    labels["severity"] = to_string(a.inst.severity);
+    a.policy = router_.route(rule_of(slot), labels);
+    touch(slot);
+    if (a.policy == nullptr) {
+        a.inst.steps_done = 0;
+        return;
+    }
+    const Duration elapsed = at - a.inst.firing_since;
+    std::vector<std::string> reached;
+    std::uint32_t done = 0;
+    for (const PolicyStep* step : a.policy->steps) {
+        if (step->after > elapsed) {
+            break;
+        }
+        ++done;
+        if (step->severity && a.inst.severity < *step->severity) {
+            continue;
+        }
+        for (const std::string& notifier : step->notify) {
+            const auto told = [&](const std::vector<std::string>& v) {
+                return std::find(v.begin(), v.end(), notifier) != v.end();
+            };
+            if (!told(a.inst.notified) && !told(reached)) {
+                reached.push_back(notifier);
+            }
+        }
+    }
+    a.inst.steps_done = done;
+    for (const std::string& notifier : reached) {
+        a.inst.notified.push_back(notifier);
+        emit(a, &rule_of(slot), NotificationKind::Firing, notifier, Severity::None, {}, ctx);
+    }
+    if (!reached.empty()) {
+        a.inst.notified_severity = a.inst.severity;
+    }
+}
+
+void Engine::Impl::resolve(Slot& slot, TimePoint at, Ctx& ctx) {
+    Active& a = *slot.active;
+    for (const std::string& notifier : a.inst.notified) {
+        emit(a, &rule_of(slot), NotificationKind::Resolved, notifier, Severity::None, at, ctx);
+    }
+    remove(slot, ctx);
+}
+
+void Engine::Impl::remove(Slot& slot, Ctx& ctx) {
+    ctx.out.removed.push_back(slot.active->key);
+    slot.active.reset();
+}
+
+void Engine::Impl::emit(Active& a, const RuleDef* rule, NotificationKind kind,
+                        const std::string& notifier, Severity previous,
+                        std::optional<TimePoint> ends_at, Ctx& ctx) {
+    if (!a.seq_taken) {
+        ++a.inst.seq;
+        a.seq_taken = true;
+    }
+    Notification n;
+    n.id = a.inst.fingerprint + "-" + std::to_string(to_unix_ms(a.inst.firing_since)) + "-" +
+           std::to_string(a.inst.seq) + "/" + notifier;
+    n.notifier = notifier;
+    n.kind = kind;
+    n.at = ctx.now;
+    n.alert = a.inst.rule;
+    n.kpi = a.inst.kpi;
+    n.fingerprint = a.inst.fingerprint;
+    n.labels = a.labels;
+    n.labels["severity"] = to_string(a.inst.severity);
+    n.severity = a.inst.severity;
+    n.previous_severity = kind == NotificationKind::SeverityChange ? previous : Severity::None;
+    n.nodata = a.inst.nodata;
+    n.value = a.inst.value;
+    n.threshold = a.inst.threshold;
+    n.starts_at = a.inst.firing_since;
+    n.ends_at = ends_at;
+    const auto kpi_it = kpis_.find(a.inst.kpi);
+    const KpiDef* kpi = kpi_it == kpis_.end() ? nullptr : kpi_it->second.def;
+    if (kpi != nullptr) {
+        n.target = kpi->target;
+        n.unit = kpi->unit_text;
+    }
+    if (rule != nullptr) {
+        TemplateContext tc;
+        tc.alert = n.alert;
+        tc.kpi = n.kpi;
+        tc.unit = kpi != nullptr ? kpi->unit : Unit::None;
+        tc.value = n.value;
+        tc.threshold = n.threshold;
+        tc.target = n.target;
+        tc.severity = n.severity;
+        tc.since = n.starts_at;
+        tc.now = ctx.now;
+        tc.labels = &n.labels;
+        n.summary = rule->summary.render(tc);
+        n.description = rule->description.render(tc);
+        n.runbook = rule->runbook.render(tc);
+    }
+    ctx.out.notifications.push_back(std::move(n));
+}
+
+std::optional<TimePoint> Engine::Impl::compute_due(const Slot& slot) const {
+    const RuleDef& rule = rule_of(slot);
+    std::optional<TimePoint> due;
+    if (slot.active) {
+        const AlertInstance& inst = slot.active->inst;
+        const CompiledPolicy* policy = slot.active->policy;
+        if (inst.state == AlertState::Pending) {
+            min_into(due, inst.pending_since + rule.for_duration);
+        } else if (inst.state == AlertState::Firing) {
+            if (inst.clear_since) {
+                min_into(due, *inst.clear_since + rule.keep_firing_for);
+            }
+            if (policy != nullptr && inst.steps_done < policy->steps.size()) {
+                min_into(due, inst.firing_since + policy->steps[inst.steps_done]->after);
+            }
+        }
+    }
+    if (rule.nodata && rule.nodata->after > Duration::zero() &&
+        !(slot.active && slot.active->inst.nodata)) {
+        min_into(due, slot.series->at + rule.nodata->after);
+    }
+    return due;
+}
+
+void Engine::Impl::reschedule(Slot& slot) {
+    if (slot.due) {
+        timers_.erase(&slot);
+        slot.due.reset();
+    }
+    slot.due = compute_due(slot);
+    if (slot.due) {
+        timers_.insert(&slot);
+    }
+}
+
+void Engine::Impl::touch(Slot& slot) {
+    if (!slot.touched) {
+        slot.touched = true;
+        touched_.push_back(&slot);
+    }
+}
+
+void Engine::Impl::finish(Ctx& ctx) {
+    // An instance removed and re-created in one step (resolved, then nodata) is only upserted:
+    // a key never appears in both lists, so the order the store applies them in does not matter.
+    for (Slot* slot : touched_) {
+        slot->touched = false;
+        if (slot->active) {
+            std::erase(ctx.out.removed, slot->active->key);
+            ctx.out.upserted.push_back(slot->active->inst);
+        }
+    }
+    touched_.clear();
+}
+
+}  // namespace tocsin::engine
