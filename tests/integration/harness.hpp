@@ -1,0 +1,81 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+/// What the integration tests need to drive the real `tocsin` binary: temp dirs, a child process
+/// with its output captured, systemd's readiness protocol (a real NOTIFY_SOCKET), and bounded
+/// waits on conditions.
+namespace tocsin::testing {
+
+/// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+    [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
+    /// Writes `text` to `name` (creating folders) and returns the full path.
+    std::string write(const std::string& name, const std::string& text) const;
+
+private:
+    std::filesystem::path path_;
+};
+
+/// Calls `condition` until it holds or `timeout` passes; true when it held. Polls every 20 ms:
+/// used only for states another process reaches (a file written, a row committed).
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+/// The output of a finished command.
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+/// Runs `argv` to completion (bounded by `timeout`, then SIGKILL) and captures its output.
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+
+/// A running `tocsin run` child. Its stderr goes to a log file; it gets its own NOTIFY_SOCKET so
+/// wait_ready() knows exactly when start-up finished. Killed (SIGKILL) on destruction.
+class DaemonProcess {
+public:
+    DaemonProcess(std::string binary, std::vector<std::string> args, std::string log_path);
+    ~DaemonProcess();
+    DaemonProcess(const DaemonProcess&) = delete;
+    DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+    /// Waits for READY=1 (start-up done, or reload done when called after signal(SIGHUP)).
+    bool wait_ready(std::chrono::milliseconds timeout);
+    /// Waits for a notify message containing `text` (e.g. "STATUS=running (last reload refused)").
+    bool wait_notify(const std::string& text, std::chrono::milliseconds timeout);
+    void signal(int signo);
+    /// SIGKILL and reap: the crash the durability tests simulate.
+    void kill9();
+    /// Waits for the process to exit; its exit status, or nullopt on timeout.
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+    [[nodiscard]] std::string log() const;
+    [[nodiscard]] pid_t pid() const { return pid_; }
+
+private:
+    pid_t pid_ = -1;
+    int notify_fd_ = -1;
+    std::string notify_path_;
+    std::string log_path_;
+    bool reaped_ = false;
+};
+
+/// The paths the build passes in.
+std::string tocsin_binary();
+std::string plugin_dir();
+
+}  // namespace tocsin::testing

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+/// Direct SQLite access for the integration tests: the "app database" a source reads, and
+/// read-only looks into the daemon's state DB to know when a step was committed.
+namespace tocsin::testing {
+
+/// Runs `sql` (any number of statements) on the database at `path`, creating it if needed.
+void sql_exec(const std::string& path, const std::string& sql);
+/// The first column of every row of `sql` as text (NULL -> "").
+std::vector<std::string> sql_column(const std::string& path, const std::string& sql);
+/// The single value of `sql`, or nullopt when no row (or the file cannot be opened yet).
+std::optional<std::string> sql_value(const std::string& path, const std::string& sql);
+
+}  // namespace tocsin::testing
