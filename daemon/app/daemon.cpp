@@ -248,13 +248,13 @@ void Daemon::reload() {
     if (!rt) {
         log::error("tocsin", "reload refused ({} error(s)); still running the previous configuration",
                    diags.error_count());
-        sd_notify("READY=1\nSTATUS=running (last reload refused)");
+        sd_notify("READY=1\nSTATUS=running; last reload refused");
         return;
     }
     apply(std::move(rt), engine_->instances(), engine_->latest());
     log::info("tocsin", "reloaded: {} rule(s) on {} KPI(s)", runtime_->checked.loaded->rules.rules.size(),
               runtime_->checked.loaded->rules.kpis.size());
-    sd_notify("READY=1\nSTATUS=running");
+    sd_notify("READY=1\nSTATUS=running; configuration reloaded");
 }
 
 /// Swaps in a runtime: a new engine restores the carried alert state (from the store at start-up,
@@ -296,7 +296,7 @@ void Daemon::schedule_collections() {
         if (!group) {
             group = std::make_shared<CollectGroup>(loop_, kpi.source);
             group->every = every;
-            group->timeout = std::min(source_config->timeout, every);
+            group->timeout = source_config->timeout;
             group->instance = instance->second;
         }
         auto params = runtime_->checked.kpi_params_json.find(kpi.name);

@@ -109,6 +109,8 @@ struct Delivery::Impl {
             arm_pump(wall_now() + std::chrono::seconds(5));
             return;
         }
+        // list_outbox answers newest first; delivery goes oldest first.
+        std::reverse(pending.value().begin(), pending.value().end());
         const auto now = wall_now();
         const auto current = snapshot_notifiers();
         std::set<std::string> seen;

@@ -27,7 +27,7 @@ TEST_CASE("tocsin check reports every mistake at its position and exits 1", "[in
               "rules:\n"
               "  - alert: SignupsLow\n"
               "    kpi: signups\n"
-              "    below: { warning: ten }\n"                  // 8:24 wrong type
+              "    below: { warning: ten }\n"                  // 8:23 wrong type
               "    for: 5 minutes\n");                         // 9:10 bad duration
     const auto config = dir.write("tocsin.yaml",
                                   "state_dir: state\n"
@@ -35,7 +35,7 @@ TEST_CASE("tocsin check reports every mistake at its position and exits 1", "[in
                                   "rule_files: [rules.yaml, broken.yaml]\n"
                                   "timezon: UTC\n"                 // 4:1 unknown key, did you mean
                                   "sources:\n"
-                                  "  db: { plugin: sqlite, path: app.db, pathh: x }\n"  // 6:41 unknown plugin key
+                                  "  db: { plugin: sqlite, path: app.db, pathh: x }\n"  // 6:39 unknown plugin key
                                   "notifiers:\n"
                                   "  hook:\n"
                                   "    plugin: webhook\n"
@@ -49,13 +49,13 @@ TEST_CASE("tocsin check reports every mistake at its position and exits 1", "[in
     CHECK_THAT(e, Catch::Contains("broken.yaml:3:"));
     CHECK_THAT(e, Catch::Contains("tocsin.yaml:4:1: error:"));
     CHECK_THAT(e, Catch::Contains("did you mean 'timezone'"));
-    CHECK_THAT(e, Catch::Contains("tocsin.yaml:6:41: error:"));
+    CHECK_THAT(e, Catch::Contains("tocsin.yaml:6:39: error:"));
     CHECK_THAT(e, Catch::Contains("pathh"));
     CHECK_THAT(e, Catch::Contains("did you mean 'path'"));
     CHECK_THAT(e, Catch::Contains("tocsin.yaml:12:17: error:"));
     CHECK_THAT(e, Catch::Contains("rules.yaml:3:13: error:"));
     CHECK_THAT(e, Catch::Contains("nowhere"));
-    CHECK_THAT(e, Catch::Contains("rules.yaml:8:24: error:"));
+    CHECK_THAT(e, Catch::Contains("rules.yaml:8:23: error:"));
     CHECK_THAT(e, Catch::Contains("rules.yaml:9:10: error:"));
     CHECK_THAT(e, Catch::Contains("'5 minutes' is not a duration"));
     // The source line and a caret under the offending spot.
