@@ -1,1 +1,396 @@
+#include "store/store.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "store/codec.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite.hpp"
+
+namespace tocsin::store {
+namespace {
+
+using engine::from_unix_ms;
+using engine::to_unix_ms;
+
+constexpr int kBusyTimeoutMs = 5000;  // CLI commands and the daemon may briefly contend
+constexpr char kKeySeparator = '\x1f';  // engine::instance_key() joins rule and fingerprint with it
+
+// Creates the state directory 0750 (and any missing parents); an existing one is left as it is,
+// since systemd's StateDirectory= or the package owns its mode.
+Result<void> make_state_dir(const std::string& dir) {
+    const std::filesystem::path path(dir);
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        return boost::outcome_v2::success();
+    }
+    if (path.has_parent_path() && !path.parent_path().empty()) {
+        std::filesystem::create_directories(path.parent_path(), ec);
+        if (ec) {
+            return make_error(ErrorCode::Io,
+                              "cannot create the parent folder: " + ec.message(),
+                              "store '" + dir + "'");
+        }
+    }
+    if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) {
+        return make_error(ErrorCode::Io,
+                          std::string("cannot create the state folder: ") + std::strerror(errno),
+                          "store '" + dir + "'");
+    }
+    return boost::outcome_v2::success();
+}
+
+Result<void> set_pragmas(Database& db) {
+    // journal_mode answers with the mode in effect, which stays "delete" if WAL is unavailable
+    // (e.g. some network file systems): refuse rather than silently lose durability guarantees.
+    auto mode = db.prepare("PRAGMA journal_mode = WAL");
+    if (!mode) {
+        return mode.error();
+    }
+    auto row = mode.value().step();
+    if (!row) {
+        return row.error();
+    }
+    const std::string got = row.value() ? mode.value().column_text(0) : std::string();
+    if (got != "wal") {
+        return db.error_text(fmt::format(
+            "cannot switch the database to WAL mode (journal mode is '{}'); put state_dir on a "
+            "local file system",
+            got));
+    }
+    // FULL: every commit is fsynced with the WAL, so a delivered mark survives power loss.
+    return db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+}
+
+std::string series_key(const std::string& kpi, const std::string& labels_json) {
+    std::string key;
+    key.reserve(kpi.size() + 1 + labels_json.size());
+    key.append(kpi).push_back(kKeySeparator);
+    key.append(labels_json);
+    return key;
+}
+
+Result<engine::AlertInstance> read_instance(Database& db, const Statement& row) {
+    engine::AlertInstance inst;
+    inst.rule = row.column_text(0);
+    inst.fingerprint = row.column_text(1);
+    inst.kpi = row.column_text(2);
+    const auto bad = [&](std::string_view column) {
+        return db.error_text(fmt::format("alert instance '{}' '{}' has an unreadable {}; the "
+                                         "database is damaged",
+                                         inst.rule,
+                                         inst.fingerprint,
+                                         column));
+    };
+    auto labels = codec::parse_labels_json(row.column_text(3));
+    auto state = codec::parse_alert_state(row.column_text(4));
+    auto severity = codec::parse_severity_text(row.column_text(5));
+    auto notified_severity = codec::parse_severity_text(row.column_text(6));
+    auto notified = codec::parse_strings_json(row.column_text(14));
+    if (!labels) {
+        return bad("labels_json");
+    }
+    if (!state) {
+        return bad("state");
+    }
+    if (!severity || !notified_severity) {
+        return bad("severity");
+    }
+    if (!notified) {
+        return bad("notified_json");
+    }
+    inst.series_labels = std::move(*labels);
+    inst.state = *state;
+    inst.severity = *severity;
+    inst.notified_severity = *notified_severity;
+    inst.nodata = row.column_int(7) != 0;
+    inst.value = row.column_double(8);
+    if (!row.is_null(9)) {
+        inst.threshold = row.column_double(9);
+    }
+    inst.pending_since = from_unix_ms(row.column_int(10));
+    inst.firing_since = from_unix_ms(row.column_int(11));
+    if (auto clear = row.column_optional_int(12)) {
+        inst.clear_since = from_unix_ms(*clear);
+    }
+    inst.last_sample_at = from_unix_ms(row.column_int(13));
+    inst.notified = std::move(*notified);
+    inst.steps_done = static_cast<std::uint32_t>(row.column_int(15));
+    inst.seq = static_cast<std::uint64_t>(row.column_int(16));
+    return inst;
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+
+Store::~Store() = default;
+
+const std::string& Store::path() const {
+    return db_->file();
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
+    if (auto dir = make_state_dir(state_dir); !dir) {
+        return dir.error();
+    }
+    const std::string file = (std::filesystem::path(state_dir) / kFileName).string();
+    auto db = Database::open(file);
+    if (!db) {
+        return db.error();
+    }
+    Database& database = *db.value();
+    if (auto busy = database.busy_timeout(kBusyTimeoutMs); !busy) {
+        return busy.error();
+    }
+    if (auto identity = schema::check_identity(database); !identity) {
+        return identity.error();
+    }
+    if (auto pragmas = set_pragmas(database); !pragmas) {
+        return pragmas.error();
+    }
+    if (auto migrated = schema::migrate(database, schema::latest_version()); !migrated) {
+        return migrated.error();
+    }
+    return std::unique_ptr<Store>(new Store(std::move(db).value()));
+}
+
+Result<void> Store::commit(const Batch& batch) {
+    if (batch.empty()) {
+        return boost::outcome_v2::success();
+    }
+    return db_->transaction([&] { return write_batch(batch); });
+}
+
+Result<void> Store::write_batch(const Batch& batch) {
+    // Series ids looked up in this batch. Not kept across batches: another process (a CLI prune)
+    // may delete series in between.
+    std::unordered_map<std::string, std::int64_t> series;
+    for (const auto& sample : batch.samples) {
+        const std::string labels = codec::labels_json(sample.labels);
+        const std::string key = series_key(sample.kpi, labels);
+        auto found = series.find(key);
+        if (found == series.end()) {
+            BOOST_OUTCOME_TRY(auto select,
+                              db_->prepare("SELECT id FROM series WHERE kpi = ?1 AND labels_json = ?2"));
+            select.bind(1, sample.kpi).bind(2, labels);
+            BOOST_OUTCOME_TRY(const bool exists, select.step());
+            std::int64_t id = 0;
+            if (exists) {
+                id = select.column_int(0);
+            } else {
+                BOOST_OUTCOME_TRY(auto insert,
+                                  db_->prepare("INSERT INTO series (kpi, labels_json) VALUES (?1, ?2) "
+                                               "RETURNING id"));
+                insert.bind(1, sample.kpi).bind(2, labels);
+                BOOST_OUTCOME_TRY(const bool returned, insert.step());
+                if (!returned) {
+                    return db_->error_text("inserting a series returned no id");
+                }
+                id = insert.column_int(0);
+                BOOST_OUTCOME_TRY(insert.run());  // finish the statement before the next one
+            }
+            found = series.emplace(key, id).first;
+        }
+        BOOST_OUTCOME_TRY(auto insert,
+                          db_->prepare("INSERT INTO samples (series_id, at_ms, value) VALUES (?1, ?2, ?3)"));
+        BOOST_OUTCOME_TRY(
+            insert.bind(1, found->second).bind(2, to_unix_ms(sample.at)).bind(3, sample.value).run());
+    }
+
+    for (const auto& inst : batch.upserted) {
+        BOOST_OUTCOME_TRY(auto upsert, db_->prepare(R"sql(
+INSERT INTO alert_instances (rule, fingerprint, kpi, labels_json, state, severity, notified_severity,
+    nodata, value, threshold, pending_since_ms, firing_since_ms, clear_since_ms, last_sample_at_ms,
+    notified_json, steps_done, seq)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+ON CONFLICT (rule, fingerprint) DO UPDATE SET
+    kpi = excluded.kpi, labels_json = excluded.labels_json, state = excluded.state,
+    severity = excluded.severity, notified_severity = excluded.notified_severity,
+    nodata = excluded.nodata, value = excluded.value, threshold = excluded.threshold,
+    pending_since_ms = excluded.pending_since_ms, firing_since_ms = excluded.firing_since_ms,
+    clear_since_ms = excluded.clear_since_ms, last_sample_at_ms = excluded.last_sample_at_ms,
+    notified_json = excluded.notified_json, steps_done = excluded.steps_done, seq = excluded.seq
+)sql"));
+        std::optional<std::int64_t> clear;
+        if (inst.clear_since) {
+            clear = to_unix_ms(*inst.clear_since);
+        }
+        upsert.bind(1, inst.rule)
+            .bind(2, inst.fingerprint)
+            .bind(3, inst.kpi)
+            .bind(4, codec::labels_json(inst.series_labels))
+            .bind(5, codec::alert_state_text(inst.state))
+            .bind(6, codec::severity_text(inst.severity))
+            .bind(7, codec::severity_text(inst.notified_severity))
+            .bind(8, std::int64_t{inst.nodata ? 1 : 0})
+            .bind(9, inst.value)
+            .bind(10, inst.threshold)
+            .bind(11, to_unix_ms(inst.pending_since))
+            .bind(12, to_unix_ms(inst.firing_since))
+            .bind(13, clear)
+            .bind(14, to_unix_ms(inst.last_sample_at))
+            .bind(15, codec::strings_json(inst.notified))
+            .bind(16, std::int64_t{inst.steps_done})
+            .bind(17, static_cast<std::int64_t>(inst.seq));  // bit pattern; read back the same way
+        BOOST_OUTCOME_TRY(upsert.run());
+    }
+
+    for (const auto& key : batch.removed) {
+        const auto separator = key.find(kKeySeparator);
+        if (separator == std::string::npos) {
+            return db_->error_text(fmt::format(
+                "removed instance key '{}' has no \\x1f separator; build it with engine::instance_key()",
+                key));
+        }
+        BOOST_OUTCOME_TRY(auto remove,
+                          db_->prepare("DELETE FROM alert_instances WHERE rule = ?1 AND fingerprint = ?2"));
+        BOOST_OUTCOME_TRY(remove.bind(1, std::string_view(key).substr(0, separator))
+                              .bind(2, std::string_view(key).substr(separator + 1))
+                              .run());
+    }
+
+    for (const auto& item : batch.outbox) {
+        // ON CONFLICT (id) rather than INSERT OR IGNORE: only a repeated id is skipped, while a
+        // CHECK or NOT NULL violation still fails the batch.
+        BOOST_OUTCOME_TRY(auto insert, db_->prepare(R"sql(
+INSERT INTO outbox (id, notifier, alert, fingerprint, kind, payload_json, created_ms, state, attempts,
+    next_attempt_ms, delivered_ms, last_detail)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+ON CONFLICT (id) DO NOTHING
+)sql"));
+        std::optional<std::int64_t> delivered;
+        if (item.delivered_at) {
+            delivered = to_unix_ms(*item.delivered_at);
+        }
+        BOOST_OUTCOME_TRY(insert.bind(1, item.id)
+                              .bind(2, item.notifier)
+                              .bind(3, item.alert)
+                              .bind(4, item.fingerprint)
+                              .bind(5, item.kind)
+                              .bind(6, item.payload_json)
+                              .bind(7, to_unix_ms(item.created_at))
+                              .bind(8, to_string(item.state))
+                              .bind(9, std::int64_t{item.attempts})
+                              .bind(10, to_unix_ms(item.next_attempt_at))
+                              .bind(11, delivered)
+                              .bind(12, item.last_detail)
+                              .run());
+    }
+    return boost::outcome_v2::success();
+}
+
+Result<std::vector<engine::AlertInstance>> Store::load_instances() {
+    BOOST_OUTCOME_TRY(auto select, db_->prepare(R"sql(
+SELECT rule, fingerprint, kpi, labels_json, state, severity, notified_severity, nodata, value,
+    threshold, pending_since_ms, firing_since_ms, clear_since_ms, last_sample_at_ms, notified_json,
+    steps_done, seq
+FROM alert_instances ORDER BY rule, fingerprint
+)sql"));
+    std::vector<engine::AlertInstance> out;
+    for (;;) {
+        BOOST_OUTCOME_TRY(const bool row, select.step());
+        if (!row) {
+            return out;
+        }
+        BOOST_OUTCOME_TRY(auto inst, read_instance(*db_, select));
+        out.push_back(std::move(inst));
+    }
+}
+
+Result<std::vector<engine::Sample>> Store::latest_samples() {
+    // Per series, the newest sample through the (series_id, at_ms) index.
+    BOOST_OUTCOME_TRY(auto select, db_->prepare(R"sql(
+SELECT s.kpi, s.labels_json, x.value, x.at_ms
+FROM series s
+JOIN samples x ON x.rowid = (SELECT rowid FROM samples WHERE series_id = s.id
+                             ORDER BY at_ms DESC, rowid DESC LIMIT 1)
+ORDER BY s.kpi, s.labels_json
+)sql"));
+    std::vector<engine::Sample> out;
+    for (;;) {
+        BOOST_OUTCOME_TRY(const bool row, select.step());
+        if (!row) {
+            return out;
+        }
+        engine::Sample sample;
+        sample.kpi = select.column_text(0);
+        auto labels = codec::parse_labels_json(select.column_text(1));
+        if (!labels) {
+            return db_->error_text(fmt::format(
+                "series of kpi '{}' has unreadable labels_json; the database is damaged", sample.kpi));
+        }
+        sample.labels = std::move(*labels);
+        sample.value = select.column_double(2);
+        sample.at = from_unix_ms(select.column_int(3));
+        out.push_back(std::move(sample));
+    }
+}
+
+Result<std::vector<HistoryPoint>> Store::history(const std::string& kpi,
+                                                 const engine::Labels& labels,
+                                                 engine::TimePoint from,
+                                                 engine::TimePoint to) {
+    BOOST_OUTCOME_TRY(auto select, db_->prepare(R"sql(
+SELECT x.at_ms, x.value
+FROM samples x JOIN series s ON s.id = x.series_id
+WHERE s.kpi = ?1 AND s.labels_json = ?2 AND x.at_ms BETWEEN ?3 AND ?4
+ORDER BY x.at_ms, x.rowid
+)sql"));
+    select.bind(1, kpi).bind(2, codec::labels_json(labels)).bind(3, to_unix_ms(from)).bind(4, to_unix_ms(to));
+    std::vector<HistoryPoint> out;
+    for (;;) {
+        BOOST_OUTCOME_TRY(const bool row, select.step());
+        if (!row) {
+            return out;
+        }
+        out.push_back(HistoryPoint{from_unix_ms(select.column_int(0)), select.column_double(1)});
+    }
+}
+
+Result<std::size_t> Store::prune(engine::TimePoint samples_before,
+                                 engine::TimePoint delivered_before) {
+    std::size_t deleted = 0;
+    auto done = db_->transaction([&]() -> Result<void> {
+        BOOST_OUTCOME_TRY(auto samples, db_->prepare("DELETE FROM samples WHERE at_ms < ?1"));
+        BOOST_OUTCOME_TRY(samples.bind(1, to_unix_ms(samples_before)).run());
+        deleted += static_cast<std::size_t>(db_->changes());
+        BOOST_OUTCOME_TRY(auto outbox,
+                          db_->prepare("DELETE FROM outbox WHERE state = 'delivered' AND delivered_ms < ?1"));
+        BOOST_OUTCOME_TRY(outbox.bind(1, to_unix_ms(delivered_before)).run());
+        deleted += static_cast<std::size_t>(db_->changes());
+        BOOST_OUTCOME_TRY(auto series, db_->prepare(
+            "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM samples WHERE series_id = series.id)"));
+        return series.run();
+    });
+    if (!done) {
+        return done.error();
+    }
+    return deleted;
+}
+
+Result<void> Store::set_meta(const std::string& key, const std::string& value) {
+    BOOST_OUTCOME_TRY(auto upsert, db_->prepare(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+    return upsert.bind(1, key).bind(2, value).run();
+}
+
+Result<std::optional<std::string>> Store::get_meta(const std::string& key) {
+    BOOST_OUTCOME_TRY(auto select, db_->prepare("SELECT value FROM meta WHERE key = ?1"));
+    select.bind(1, key);
+    BOOST_OUTCOME_TRY(const bool row, select.step());
+    if (!row) {
+        return std::optional<std::string>();
+    }
+    return std::optional<std::string>(select.column_text(0));
+}
+
+}  // namespace tocsin::store

@@ -1,0 +1,128 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <boost/outcome/try.hpp>
+
+#include "engine/result.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+/// A thin RAII layer over the SQLite C API for the store: one connection with a cache of prepared
+/// statements, and errors that keep SQLite's own message. Same threading rule as Store: one thread
+/// at a time.
+namespace tocsin::store {
+
+class Database;
+
+/// A cached prepared statement borrowed from its Database. Binding errors are remembered and
+/// reported by the next step(); the destructor resets the statement and clears its bindings so a
+/// finished query never holds a read transaction open.
+class Statement {
+public:
+    Statement(Database& db, sqlite3_stmt* stmt) : db_(&db), stmt_(stmt) {}
+    ~Statement();
+    Statement(Statement&& other) noexcept;
+    Statement& operator=(Statement&&) = delete;
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    // Parameters are 1-based, as in SQLite.
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, double value);  // NaN is stored as NULL
+    Statement& bind(int index, std::string_view value);
+    Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+    Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+    Statement& bind(int index, std::optional<std::int64_t> value);
+    Statement& bind(int index, std::optional<double> value);
+    Statement& bind_null(int index);
+
+    /// Runs to the next row: true with a row, false when done.
+    Result<bool> step();
+    /// Runs a statement that returns no rows, to completion.
+    Result<void> run();
+
+    // Columns are 0-based, as in SQLite.
+    [[nodiscard]] bool is_null(int column) const;
+    [[nodiscard]] std::int64_t column_int(int column) const;
+    [[nodiscard]] double column_double(int column) const;  // NULL reads as NaN
+    [[nodiscard]] std::string column_text(int column) const;
+    [[nodiscard]] std::optional<std::int64_t> column_optional_int(int column) const;
+
+private:
+    void note_bind(int rc, int index);
+
+    Database* db_;
+    sqlite3_stmt* stmt_;
+    int bind_rc_ = 0;
+    int bind_index_ = 0;
+};
+
+class Database {
+public:
+    /// Opens or creates `file` read-write for use from one thread at a time.
+    static Result<std::unique_ptr<Database>> open(const std::string& file);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    [[nodiscard]] const std::string& file() const { return file_; }
+    /// "store '<file>'": the `where` of every error.
+    [[nodiscard]] const std::string& where() const { return where_; }
+    /// An Error saying `what` failed, with SQLite's current message for this connection.
+    [[nodiscard]] Error error(std::string_view what) const;
+    /// An Error with our own message (no SQLite call failed).
+    [[nodiscard]] Error error_text(std::string message) const;
+
+    /// Runs one or more SQL statements without results (DDL, PRAGMA, BEGIN/COMMIT).
+    Result<void> exec(const char* sql);
+    /// The cached prepared statement for `sql`, prepared on first use.
+    Result<Statement> prepare(std::string_view sql);
+    /// Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back on failure (or exception).
+    template <class F>
+    Result<void> transaction(F&& body);
+    /// How long a statement waits for another connection's lock before failing with "busy".
+    Result<void> busy_timeout(int ms);
+    /// Rows changed by the last INSERT/UPDATE/DELETE.
+    [[nodiscard]] std::int64_t changes() const;
+    [[nodiscard]] sqlite3* handle() const { return db_; }
+
+private:
+    Database(sqlite3* db, std::string file);
+    Error rollback_after(Error cause);
+
+    sqlite3* db_;
+    std::string file_;
+    std::string where_;
+    std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+template <class F>
+Result<void> Database::transaction(F&& body) {
+    if (auto begun = exec("BEGIN IMMEDIATE"); !begun) {
+        return begun.error();
+    }
+    Result<void> result = boost::outcome_v2::success();
+    try {
+        result = body();
+    } catch (...) {
+        // A bug threw; leave the connection usable for whoever catches it.
+        (void)exec("ROLLBACK");
+        throw;
+    }
+    if (!result) {
+        return rollback_after(result.error());
+    }
+    if (auto committed = exec("COMMIT"); !committed) {
+        return rollback_after(committed.error());
+    }
+    return boost::outcome_v2::success();
+}
+
+}  // namespace tocsin::store

@@ -1,0 +1,146 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/alert.hpp"
+#include "engine/result.hpp"
+
+/// Durable daemon state in one SQLite database (`<state_dir>/state.db`, WAL): KPI history, alert
+/// instances and the notification outbox.
+///
+/// Lifecycle: Store::open() once at start-up (creates the folder and file and migrates the schema)
+///            -> any number of calls -> destroyed, which closes the database.
+/// Threading: NOT thread-safe. The app gives the store its own thread; calls must never overlap,
+///            and the connection is opened without SQLite's mutex for that reason. Other processes
+///            (`tocsin` CLI commands) may open the same file; busy_timeout makes them wait.
+/// Durability: WAL with synchronous=FULL, so a commit that returned is on disk, and a delivered
+///            notification is never repeated after a crash or power loss.
+/// Errors:    every failure is an Error{Store, "<what>: <SQLite's message>", "store '<file>'"};
+///            nothing throws except on a programming error.
+namespace tocsin::store {
+
+class Database;
+
+enum class OutboxState { Pending, Delivered, Failed };  // "pending" | "delivered" | "failed"
+[[nodiscard]] const char* to_string(OutboxState s);
+[[nodiscard]] std::optional<OutboxState> parse_outbox_state(std::string_view s);
+
+/// One notification to one notifier instance, as kept in the outbox until it is delivered.
+struct OutboxItem {
+    std::string id;            // Notification::id (unique; idempotency id)
+    std::string notifier;
+    std::string alert;         // rule name, for listing
+    std::string fingerprint;
+    std::string kind;          // "firing" | "severity_change" | "resolved"
+    std::string payload_json;  // rendered notification JSON
+    engine::TimePoint created_at;
+    OutboxState state = OutboxState::Pending;
+    int attempts = 0;                     // delivery attempts made so far
+    engine::TimePoint next_attempt_at;    // when pending: not before this
+    std::optional<engine::TimePoint> delivered_at;  // delivered: when; failed: when given up
+    std::string last_detail;              // what the far end said last
+};
+
+/// One engine step's effects, committed atomically: either all or nothing survives a crash.
+struct Batch {
+    std::vector<engine::Sample> samples;  // KPI history rows
+    std::vector<engine::AlertInstance> upserted;
+    std::vector<std::string> removed;     // engine::instance_key(rule, fingerprint)
+    std::vector<OutboxItem> outbox;       // new pending notifications
+
+    [[nodiscard]] bool empty() const {
+        return samples.empty() && upserted.empty() && removed.empty() && outbox.empty();
+    }
+};
+
+struct HistoryPoint {
+    engine::TimePoint at;
+    double value = 0;
+};
+
+class Store {
+public:
+    /// File name of the database inside the state directory.
+    static constexpr std::string_view kFileName = "state.db";
+
+    /// Opens (creating the folder 0750 and the file `state.db`) `state_dir`; WAL,
+    /// synchronous=FULL, foreign_keys, busy_timeout; runs migrations. Refuses a database whose
+    /// schema version is newer than this build knows (the error names both versions), and a file
+    /// that is not a tocsin state database. Called once at start-up, and by CLI commands.
+    static Result<std::unique_ptr<Store>> open(const std::string& state_dir);
+
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    /// Writes one engine step in one transaction: samples, then upserted instances, then removed
+    /// ones (so a key in both lists ends up removed), then new outbox items. An outbox id that is
+    /// already stored is skipped, so replaying a step never duplicates a notification. On any
+    /// failure nothing of the batch is kept.
+    Result<void> commit(const Batch& batch);
+
+    /// Every stored alert instance, ordered by (rule, fingerprint); used to restore the engine.
+    Result<std::vector<engine::AlertInstance>> load_instances();
+    /// The newest sample of every series (kpi, labels), ordered by (kpi, labels).
+    Result<std::vector<engine::Sample>> latest_samples();
+    /// Samples of one series with from <= at <= to, oldest first. An unknown series gives none.
+    Result<std::vector<HistoryPoint>> history(const std::string& kpi,
+                                              const engine::Labels& labels,
+                                              engine::TimePoint from,
+                                              engine::TimePoint to);
+
+    /// Pending items with next_attempt_at <= now, oldest (created_at, then insertion) first; at
+    /// most `limit` of them (0: no limit). The outbox worker calls this when its timer fires.
+    Result<std::vector<OutboxItem>> due_outbox(engine::TimePoint now, std::size_t limit);
+    /// The earliest next_attempt_at of pending items, to arm the outbox timer; nullopt if none.
+    Result<std::optional<engine::TimePoint>> next_outbox_due();
+    /// Items in any state (nullopt) or one state, newest first; at most `limit` (0: no limit).
+    Result<std::vector<OutboxItem>> list_outbox(std::optional<OutboxState> state,
+                                                std::size_t limit);
+
+    /// Delivery succeeded: state delivered, attempts += 1. Fails if the id is unknown.
+    Result<void> mark_delivered(const std::string& id,
+                                engine::TimePoint at,
+                                const std::string& detail);
+    /// Delivery must be retried: attempts += 1, next_attempt_at set. The item must be pending.
+    Result<void> mark_retry(const std::string& id,
+                            engine::TimePoint next_attempt_at,
+                            const std::string& detail);
+    /// Gave up (dead letter): state failed, attempts += 1, delivered_at = at. Must be pending.
+    Result<void> mark_failed(const std::string& id, engine::TimePoint at, const std::string& detail);
+    /// Manual retry of a failed item: back to pending, due at `now`, attempts reset to 0 so the
+    /// retry policy starts over. The item must be failed.
+    Result<void> requeue(const std::string& id, engine::TimePoint now);
+
+    /// Retention: deletes samples older than `samples_before` and delivered items delivered before
+    /// `delivered_before` (failed and pending items are kept), and then series left without
+    /// samples. Returns the number of samples and outbox items deleted.
+    Result<std::size_t> prune(engine::TimePoint samples_before, engine::TimePoint delivered_before);
+
+    /// Small named values (schema_version lives here too; do not overwrite it).
+    Result<void> set_meta(const std::string& key, const std::string& value);
+    Result<std::optional<std::string>> get_meta(const std::string& key);
+
+    /// Full path of the database file.
+    [[nodiscard]] const std::string& path() const;
+
+private:
+    explicit Store(std::unique_ptr<Database> db);
+
+    Result<void> write_batch(const Batch& batch);
+    Result<void> transition(std::string_view sql,
+                            std::string_view what,
+                            const std::string& id,
+                            std::int64_t ms,
+                            const std::string* detail);
+
+    std::unique_ptr<Database> db_;
+};
+
+}  // namespace tocsin::store
