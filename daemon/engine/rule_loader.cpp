@@ -1,1 +1,298 @@
-// filled in by the engine work
+#include <algorithm>
+#include <map>
+
+#include "engine/loader.hpp"
+#include "engine/rule_parser.hpp"
+#include "engine/yaml_util.hpp"
+
+namespace tocsin::engine {
+namespace detail {
+namespace {
+
+using yaml::Field;
+using yaml::join_path;
+using yaml::Reader;
+
+const std::vector<std::string> kFileKeys{"kpis", "rules", "policies"};
+const std::vector<std::string> kLaterFileKeys{"calendars", "reports"};
+const std::vector<std::string> kKpiHostKeys{"source", "every", "unit", "target", "description", "lua"};
+const std::vector<std::string> kPolicyKeys{"steps"};
+const std::vector<std::string> kStepKeys{"after", "notify", "severity"};
+
+std::string where(const SourceLoc& loc) {
+    return loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col);
+}
+
+const Field* find(const std::vector<Field>& fields, const std::string& key) {
+    const auto it = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; });
+    return it == fields.end() ? nullptr : &*it;
+}
+
+Unit parse_unit(const std::string& text) {
+    static const std::map<std::string, Unit> kWords{{"percent", Unit::Percent},
+                                                    {"ratio", Unit::Ratio},
+                                                    {"count", Unit::Count},
+                                                    {"seconds", Unit::Seconds},
+                                                    {"money", Unit::Money}};
+    if (const auto it = kWords.find(text); it != kWords.end()) {
+        return it->second;
+    }
+    // Three capital letters read as an ISO 4217 currency code ("EUR", "USD").
+    const bool currency = text.size() == 3 && std::all_of(text.begin(), text.end(), [](char c) {
+                              return c >= 'A' && c <= 'Z';
+                          });
+    return currency ? Unit::Money : Unit::None;
+}
+
+/// Loads one file's items into the set, remembering where each name was first defined.
+class FileLoader {
+public:
+    FileLoader(RuleSet& set, Diagnostics& diags) : set_(set), diags_(diags) {}
+
+    void load(const std::string& path) {
+        std::string why;
+        const auto text = yaml::read_text_file(path, why);
+        if (!text) {
+            diags_.error(SourceLoc{path, 0, 0}, "", "cannot read rule file: " + why);
+            return;
+        }
+        set_.files.push_back(path);
+        Reader r(path, "", diags_, nullptr);
+        const auto root = r.load(*text);
+        if (!root) {
+            return;
+        }
+        const SourceLoc top{path, 1, 1};
+        if (!root->IsNull() && !root->IsMap()) {
+            r.error(top, "", "expected a map with kpis, rules or policies, got " + r.describe(*root));
+            return;
+        }
+        auto fields = r.fields(*root, top, "");
+        if (!fields) {
+            return;
+        }
+        for (const Field& f : *fields) {
+            if (f.key == "kpis") {
+                load_kpis(r, f);
+            } else if (f.key == "rules") {
+                load_rules(r, f);
+            } else if (f.key == "policies") {
+                load_policies(r, f);
+            } else if (std::find(kLaterFileKeys.begin(), kLaterFileKeys.end(), f.key) != kLaterFileKeys.end()) {
+                r.error(f.key_loc, "", "'" + f.key + "' is not available in this version; allowed: kpis, rules, policies");
+            } else {
+                r.error(f.key_loc, "",
+                        "unknown key '" + f.key + "'" + yaml::did_you_mean(f.key, kFileKeys) +
+                            "; allowed: kpis, rules, policies");
+            }
+        }
+    }
+
+    /// Every rule must name a KPI defined in some file.
+    void check_references() {
+        std::vector<std::string> names;
+        for (const auto& k : set_.kpis) {
+            names.push_back(k.name);
+        }
+        for (const auto& rule : set_.rules) {
+            if (rule.kpi.empty() || set_.find_kpi(rule.kpi) != nullptr) {
+                continue;
+            }
+            diags_.error(rule.kpi_loc, "rule '" + rule.alert + "' > kpi",
+                         "unknown kpi '" + rule.kpi + "'" + yaml::did_you_mean(rule.kpi, names) +
+                             "; defined kpis: " + yaml::join(names));
+        }
+    }
+
+private:
+    // True when `name` is new; otherwise reports the duplicate with the first definition.
+    bool claim(std::map<std::string, SourceLoc>& seen, const std::string& kind, const std::string& name,
+               const SourceLoc& loc, const std::string& path) {
+        const auto [it, inserted] = seen.emplace(name, loc);
+        if (!inserted) {
+            diags_.error(loc, path,
+                         "duplicate " + kind + " name '" + name + "'; first defined at " + where(it->second));
+        }
+        return inserted;
+    }
+
+    void load_kpis(Reader& r, const Field& section) {
+        auto kpis = r.fields(section.node, section.loc, "kpis");
+        if (!kpis) {
+            return;
+        }
+        for (const Field& item : *kpis) {
+            const std::string path = "kpi '" + item.key + "'";
+            if (!claim(kpi_names_, "kpi", item.key, item.key_loc, path)) {
+                continue;
+            }
+            KpiDef kpi;
+            kpi.name = item.key;
+            kpi.loc = item.key_loc;
+            auto fields = r.fields(item.node, item.loc, path);
+            if (!fields) {
+                set_.kpis.push_back(std::move(kpi));
+                continue;
+            }
+            for (const Field& f : *fields) {
+                const std::string key_path = join_path(path, f.key);
+                if (f.key == "source") {
+                    if (auto s = r.string(f, key_path)) {
+                        kpi.source = *s;
+                        kpi.source_loc = f.loc;
+                    }
+                } else if (f.key == "every") {
+                    if (auto d = r.duration(f, key_path)) {
+                        if (d->count() <= 0) {
+                            r.error(f.loc, key_path, "must be longer than 0s");
+                        }
+                        kpi.every = *d;
+                    }
+                } else if (f.key == "unit") {
+                    if (auto u = r.string(f, key_path)) {
+                        kpi.unit_text = *u;
+                        kpi.unit = parse_unit(*u);
+                    }
+                } else if (f.key == "target") {
+                    kpi.target = r.number(f, key_path);
+                } else if (f.key == "description") {
+                    kpi.description = r.string(f, key_path).value_or("");
+                } else if (f.key == "lua") {
+                    r.error(f.key_loc, key_path, "lua KPIs arrive with the Lua support; not available in this version");
+                } else {
+                    // The source plugin's per-KPI keys; the plugin host checks them.
+                    kpi.params.push_back(RawEntry{f.key, f.key_loc, r.raw(f.node, f.loc, key_path)});
+                }
+            }
+            if (find(*fields, "source") == nullptr && find(*fields, "lua") == nullptr) {
+                r.error(item.key_loc, path, "missing required key 'source'; name a source from tocsin.yaml");
+            }
+            set_.kpis.push_back(std::move(kpi));
+        }
+    }
+
+    void load_rules(Reader& r, const Field& section) {
+        if (section.node.IsNull()) {
+            return;
+        }
+        if (!section.node.IsSequence()) {
+            r.error(section.loc, "rules", "expected a list of rules, got " + r.describe(section.node));
+            return;
+        }
+        int index = 0;
+        for (const auto& item : section.node) {
+            ++index;
+            auto rule = parse_rule(r, item, item.IsNull() ? section.loc : r.loc(item), index);
+            if (!rule) {
+                continue;
+            }
+            const std::string path = "rule '" + rule->alert + "'";
+            if (claim(rule_names_, "alert", rule->alert, rule->loc, path)) {
+                set_.rules.push_back(std::move(*rule));
+            }
+        }
+    }
+
+    void load_policies(Reader& r, const Field& section) {
+        auto policies = r.fields(section.node, section.loc, "policies");
+        if (!policies) {
+            return;
+        }
+        for (const Field& item : *policies) {
+            const std::string path = "policy '" + item.key + "'";
+            if (!claim(policy_names_, "policy", item.key, item.key_loc, path)) {
+                continue;
+            }
+            PolicyDef policy;
+            policy.name = item.key;
+            policy.loc = item.key_loc;
+            if (auto fields = r.fields(item.node, item.loc, path)) {
+                r.check_keys(*fields, kPolicyKeys, path);
+                const Field* steps = find(*fields, "steps");
+                if (steps == nullptr) {
+                    r.error(item.key_loc, path, "missing required key 'steps'; add e.g. steps: [{notify: [ops-slack]}]");
+                } else {
+                    load_steps(r, *steps, policy, join_path(path, "steps"));
+                }
+            }
+            set_.policies.push_back(std::move(policy));
+        }
+    }
+
+    void load_steps(Reader& r, const Field& steps, PolicyDef& policy, const std::string& path) {
+        if (!steps.node.IsSequence() || steps.node.size() == 0) {
+            r.error(steps.loc, path, "expected a list of at least one step, got " + r.describe(steps.node) +
+                                         "; add e.g. - notify: [ops-slack]");
+            return;
+        }
+        int index = 0;
+        for (const auto& item : steps.node) {
+            ++index;
+            const std::string step_path = "policy '" + policy.name + "' > step " + std::to_string(index);
+            PolicyStep step;
+            step.loc = item.IsNull() ? steps.loc : r.loc(item);
+            auto fields = r.fields(item, step.loc, step_path);
+            if (!fields) {
+                continue;
+            }
+            r.check_keys(*fields, kStepKeys, step_path);
+            for (const Field& f : *fields) {
+                const std::string key_path = join_path(step_path, f.key);
+                if (f.key == "after") {
+                    step.after = r.duration(f, key_path).value_or(Duration{0});
+                } else if (f.key == "notify") {
+                    if (auto list = r.string_list(f, key_path)) {
+                        for (auto& [name, loc] : *list) {
+                            step.notify.push_back(name);
+                            step.notify_locs.push_back(loc);
+                        }
+                        if (list->empty()) {
+                            r.error(f.loc, key_path, "the list is empty; name at least one notifier");
+                        }
+                    }
+                } else if (f.key == "severity") {
+                    if (auto text = r.string(f, key_path)) {
+                        step.severity = parse_severity(*text);
+                        if (!step.severity) {
+                            r.error(f.loc, key_path, "'" + *text + "' is not a severity; use warning or critical");
+                        }
+                    }
+                }
+            }
+            if (find(*fields, "notify") == nullptr) {
+                r.error(step.loc, step_path, "missing required key 'notify'; list the notifiers of this step");
+            }
+            policy.steps.push_back(std::move(step));
+        }
+    }
+
+    RuleSet& set_;
+    Diagnostics& diags_;
+    std::map<std::string, SourceLoc> kpi_names_;
+    std::map<std::string, SourceLoc> rule_names_;
+    std::map<std::string, SourceLoc> policy_names_;
+};
+
+}  // namespace
+
+void load_rules_into(const std::vector<std::string>& paths, Diagnostics& diags, RuleSet& set) {
+    FileLoader loader(set, diags);
+    for (const auto& path : paths) {
+        loader.load(path);
+    }
+    loader.check_references();
+}
+
+}  // namespace detail
+
+std::optional<RuleSet> load_rule_files(const std::vector<std::string>& paths, Diagnostics& diags) {
+    const int errors_before = diags.error_count();
+    RuleSet set;
+    detail::load_rules_into(paths, diags, set);
+    if (diags.error_count() > errors_before) {
+        return std::nullopt;
+    }
+    return set;
+}
+
+}  // namespace tocsin::engine
