@@ -19,16 +19,23 @@ const auto kTransient = reinterpret_cast<sqlite3_destructor_type>(static_cast<st
 // ---- Statement ----------------------------------------------------------------------------------
 
 Statement::~Statement() {
-    if (stmt_ != nullptr) {
-        // The return codes repeat the last step's result, which step() already reported.
-        (void)sqlite3_reset(stmt_);
-        (void)sqlite3_clear_bindings(stmt_);
+    if (stmt_ == nullptr) {
+        return;
     }
+    // The return codes repeat the last step's result, which step() already reported.
+    if (in_use_ == nullptr) {
+        (void)sqlite3_finalize(stmt_);
+        return;
+    }
+    (void)sqlite3_reset(stmt_);
+    (void)sqlite3_clear_bindings(stmt_);
+    *in_use_ = false;
 }
 
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_),
       stmt_(std::exchange(other.stmt_, nullptr)),
+      in_use_(other.in_use_),
       bind_rc_(other.bind_rc_),
       bind_index_(other.bind_index_) {}
 
@@ -141,8 +148,8 @@ Database::Database(sqlite3* db, std::string file)
     : db_(db), file_(std::move(file)), where_("store '" + file_ + "'") {}
 
 Database::~Database() {
-    for (auto& [sql, stmt] : statements_) {
-        (void)sqlite3_finalize(stmt);  // returns the last step's error, already reported
+    for (auto& [sql, cached] : statements_) {
+        (void)sqlite3_finalize(cached.stmt);  // returns the last step's error, already reported
     }
     // All statements are finalized, so close cannot be left pending; nothing useful to do if it
     // still fails in a destructor.
@@ -192,21 +199,27 @@ Result<void> Database::exec(const char* sql) {
 
 Result<Statement> Database::prepare(std::string_view sql) {
     std::string key(sql);
-    if (auto it = statements_.find(key); it != statements_.end()) {
-        return Statement(*this, it->second);
+    auto it = statements_.find(key);
+    if (it != statements_.end() && !it->second.in_use) {
+        it->second.in_use = true;
+        return Statement(*this, it->second.stmt, &it->second.in_use);
     }
+    const bool cache = it == statements_.end();
     sqlite3_stmt* stmt = nullptr;
     const int rc = sqlite3_prepare_v3(db_,
                                       key.c_str(),
                                       static_cast<int>(key.size()) + 1,
-                                      SQLITE_PREPARE_PERSISTENT,
+                                      cache ? SQLITE_PREPARE_PERSISTENT : 0,
                                       &stmt,
                                       nullptr);
     if (rc != SQLITE_OK) {
         return error(fmt::format("preparing '{}' failed", sql));
     }
-    statements_.emplace(std::move(key), stmt);
-    return Statement(*this, stmt);
+    if (!cache) {
+        return Statement(*this, stmt, nullptr);
+    }
+    auto& cached = statements_.emplace(std::move(key), Cached{stmt, true}).first->second;
+    return Statement(*this, stmt, &cached.in_use);
 }
 
 Result<void> Database::busy_timeout(int ms) {

@@ -21,12 +21,14 @@ namespace tocsin::store {
 
 class Database;
 
-/// A cached prepared statement borrowed from its Database. Binding errors are remembered and
-/// reported by the next step(); the destructor resets the statement and clears its bindings so a
-/// finished query never holds a read transaction open.
+/// A prepared statement borrowed from its Database's cache (or owned, when the cached one is
+/// already borrowed). Binding errors are remembered and reported by the next step(); the
+/// destructor resets the statement and clears its bindings so a finished query never holds a read
+/// transaction open.
 class Statement {
 public:
-    Statement(Database& db, sqlite3_stmt* stmt) : db_(&db), stmt_(stmt) {}
+    Statement(Database& db, sqlite3_stmt* stmt, bool* in_use)
+        : db_(&db), stmt_(stmt), in_use_(in_use) {}
     ~Statement();
     Statement(Statement&& other) noexcept;
     Statement& operator=(Statement&&) = delete;
@@ -60,6 +62,7 @@ private:
 
     Database* db_;
     sqlite3_stmt* stmt_;
+    bool* in_use_;  // the cache entry's flag; nullptr: this statement is owned and finalized here
     int bind_rc_ = 0;
     int bind_index_ = 0;
 };
@@ -82,7 +85,8 @@ public:
 
     /// Runs one or more SQL statements without results (DDL, PRAGMA, BEGIN/COMMIT).
     Result<void> exec(const char* sql);
-    /// The cached prepared statement for `sql`, prepared on first use.
+    /// The cached prepared statement for `sql`, prepared on first use. If that one is still
+    /// borrowed (a nested use of the same SQL), a private statement is prepared instead.
     Result<Statement> prepare(std::string_view sql);
     /// Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back on failure (or exception).
     template <class F>
@@ -94,13 +98,18 @@ public:
     [[nodiscard]] sqlite3* handle() const { return db_; }
 
 private:
+    struct Cached {
+        sqlite3_stmt* stmt = nullptr;
+        bool in_use = false;
+    };
+
     Database(sqlite3* db, std::string file);
     Error rollback_after(Error cause);
 
     sqlite3* db_;
     std::string file_;
     std::string where_;
-    std::unordered_map<std::string, sqlite3_stmt*> statements_;
+    std::unordered_map<std::string, Cached> statements_;  // node-based: &in_use stays valid
 };
 
 template <class F>

@@ -21,8 +21,8 @@
 ///            (`tocsin` CLI commands) may open the same file; busy_timeout makes them wait.
 /// Durability: WAL with synchronous=FULL, so a commit that returned is on disk, and a delivered
 ///            notification is never repeated after a crash or power loss.
-/// Errors:    every failure is an Error{Store, "<what>: <SQLite's message>", "store '<file>'"};
-///            nothing throws except on a programming error.
+/// Errors:    every failure is an Error{Store, "<what>: <SQLite's message>", "store '<file>'"}
+///            (Io when the state folder cannot be created); nothing throws except on a bug.
 namespace tocsin::store {
 
 class Database;
