@@ -220,18 +220,23 @@ void HttpServer::accept_loop() {
 }
 
 HttpResponse HttpServer::answer_for(const HttpRequest& request) {
-    std::lock_guard lock(mutex_);
-    requests_.push_back(request);
-    changed_.notify_all();
-    if (handler_) {
-        return handler_(request);
+    Handler handler;
+    {
+        std::lock_guard lock(mutex_);
+        requests_.push_back(request);
+        changed_.notify_all();
+        if (!handler_) {
+            if (!queue_.empty()) {
+                HttpResponse next = std::move(queue_.front());
+                queue_.erase(queue_.begin());
+                return next;
+            }
+            return default_response_;
+        }
+        handler = handler_;
     }
-    if (!queue_.empty()) {
-        HttpResponse next = std::move(queue_.front());
-        queue_.erase(queue_.begin());
-        return next;
-    }
-    return default_response_;
+    // Called without the lock, so a handler may use the server (e.g. request_count()).
+    return handler(request);
 }
 
 void HttpServer::serve(int fd) {

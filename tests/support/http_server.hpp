@@ -68,6 +68,7 @@ public:
     /// The answer used when the queue is empty (initially 200 with an empty body).
     void set_default_response(HttpResponse response);
     /// Computes answers from the request instead (takes precedence over queue and default).
+    /// Runs on the connection's thread, without the server's lock held.
     void set_handler(Handler handler);
 
     /// Every request received so far, in arrival order.
