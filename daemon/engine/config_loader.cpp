@@ -29,6 +29,12 @@ const Field* find(const std::vector<Field>& fields, const std::string& key) {
     return it == fields.end() ? nullptr : &*it;
 }
 
+struct Pattern {
+    std::string path;  // as the user's path: relative to the working directory when the config's is
+    bool secret = false;
+    SourceLoc loc;
+};
+
 bool has_glob_magic(const std::string& pattern) { return pattern.find_first_of("*?[") != std::string::npos; }
 
 /// Parses the keys of tocsin.yaml into a Config; rule files are only listed here.
@@ -38,7 +44,7 @@ public:
 
     /// The rule file patterns as the user's paths (relative to the working directory when the
     /// config path was), each with its position in tocsin.yaml.
-    std::vector<std::pair<std::string, SourceLoc>> patterns;
+    std::vector<Pattern> patterns;
 
     void parse(const YAML::Node& root) {
         const SourceLoc top{r_.file(), 1, 1};
@@ -56,20 +62,20 @@ public:
                     c_.state_dir = absolute(*s);
                 }
             } else if (f.key == "plugin_dirs") {
-                if (auto list = r_.string_list(f, f.key)) {
+                if (auto list = r_.string_items(f, f.key)) {
                     for (const auto& item : *list) {
-                        c_.plugin_dirs.push_back(absolute(item.first));
+                        c_.plugin_dirs.push_back(absolute(item.text));
                     }
                 }
             } else if (f.key == "rule_files") {
-                if (auto list = r_.string_list(f, f.key)) {
-                    for (const auto& [pattern, loc] : *list) {
-                        c_.rule_files.push_back(absolute(pattern));
-                        patterns.emplace_back(relative(pattern), loc);
+                if (auto list = r_.string_items(f, f.key)) {
+                    for (const auto& item : *list) {
+                        c_.rule_files.push_back(absolute(item.text));
+                        patterns.push_back(Pattern{relative(item.text), item.text != item.shown, item.loc});
                     }
                 }
             } else if (f.key == "timezone") {
-                c_.timezone = r_.string(f, f.key).value_or(c_.timezone);
+                c_.timezone = r_.literal(f, f.key).value_or(c_.timezone);
             } else if (f.key == "retention") {
                 if (auto d = positive_duration(f, f.key)) {
                     c_.retention = *d;
@@ -83,7 +89,7 @@ public:
             } else if (f.key == "routes") {
                 parse_routes(f);
             } else if (f.key == "default_policy") {
-                if (auto s = r_.string(f, f.key)) {
+                if (auto s = r_.literal(f, f.key)) {
                     c_.default_policy = *s;
                     c_.default_policy_loc = f.loc;
                 }
@@ -123,14 +129,15 @@ private:
         for (const Field& k : *fields) {
             const std::string path = join_path("api", k.key);
             if (k.key == "listen") {
-                if (auto s = r_.string(k, path)) {
-                    const auto colon = s->rfind(':');
-                    const bool has_port = colon != std::string::npos && colon + 1 < s->size() &&
-                                          s->find_first_not_of("0123456789", colon + 1) == std::string::npos;
+                if (auto s = r_.scalar(k.node, k.loc, path, "a string")) {
+                    const std::string& listen = s->text;
+                    const auto colon = listen.rfind(':');
+                    const bool has_port = colon != std::string::npos && colon + 1 < listen.size() &&
+                                          listen.find_first_not_of("0123456789", colon + 1) == std::string::npos;
                     if (!has_port) {
-                        r_.error(k.loc, path, "'" + *s + "' is not an address; use host:port, e.g. 127.0.0.1:9470");
+                        r_.error(k.loc, path, "'" + s->shown + "' is not an address; use host:port, e.g. 127.0.0.1:9470");
                     } else {
-                        c_.api.listen = *s;
+                        c_.api.listen = listen;
                     }
                 }
             } else if (k.key == "token_file") {
@@ -188,7 +195,7 @@ private:
         }
         for (const Field& m : *fields) {
             const std::string m_path = join_path(path, m.key);
-            auto value = r_.string(m, m_path);
+            auto value = r_.literal(m, m_path);
             if (!value) {
                 continue;
             }
@@ -230,15 +237,15 @@ private:
                 } else if (f.key == "match_re") {
                     parse_matchers(f, MatchOp::Regex, key_path, route);
                 } else if (f.key == "policy") {
-                    if (auto s = r_.string(f, key_path)) {
+                    if (auto s = r_.literal(f, key_path)) {
                         route.policy = *s;
                         route.policy_loc = f.loc;
                     }
                 }
             }
             if (find(*fields, "policy") == nullptr) {
+                // Kept anyway so later routes keep their numbers in messages; the load fails.
                 r_.error(route.loc, path, "missing required key 'policy'; name the policy for matching alerts");
-                continue;
             }
             c_.routes.push_back(std::move(route));
         }
@@ -256,7 +263,10 @@ private:
                     continue;
                 }
                 const std::string path = "notifier '" + n.name + "' > fallback";
-                if (s.value.scalar == n.name) {
+                if (s.value.secret) {
+                    r_.error(s.value.loc, path,
+                             "name the fallback notifier directly, not through ${env:...} or ${file:...}");
+                } else if (s.value.scalar == n.name) {
                     r_.error(s.value.loc, path, "a notifier cannot be its own fallback; name another notifier");
                 } else if (std::find(names.begin(), names.end(), s.value.scalar) == names.end()) {
                     r_.error(s.value.loc, path,
@@ -273,16 +283,17 @@ private:
 };
 
 /// Expands the rule file patterns in order, without duplicates.
-std::vector<std::string> expand_rule_files(const std::vector<std::pair<std::string, SourceLoc>>& patterns,
-                                           Diagnostics& diags) {
+std::vector<std::string> expand_rule_files(const std::vector<Pattern>& patterns, Diagnostics& diags) {
     std::vector<std::string> files;
     std::set<std::string> seen;
-    for (const auto& [pattern, loc] : patterns) {
+    for (const auto& [pattern, secret, loc] : patterns) {
+        // A pattern from a secret reference is not quoted in messages.
+        const std::string shown = secret ? "from ${...}" : pattern;
         if (!has_glob_magic(pattern)) {
             std::error_code ec;
             if (!fs::exists(pattern, ec)) {
                 diags.error(loc, "rule_files",
-                            "rule file '" + pattern + "' does not exist; fix the path or remove it from rule_files");
+                            "rule file '" + shown + "' does not exist; fix the path or remove it from rule_files");
             } else if (seen.insert(pattern).second) {
                 files.push_back(pattern);
             }
@@ -302,9 +313,9 @@ std::vector<std::string> expand_rule_files(const std::vector<std::pair<std::stri
                 }
             }
         } else if (rc == GLOB_NOMATCH) {
-            diags.warning(loc, "rule_files", "pattern '" + pattern + "' matches no file");
+            diags.warning(loc, "rule_files", "pattern '" + shown + "' matches no file");
         } else {
-            diags.error(loc, "rule_files", "cannot expand pattern '" + pattern + "'; check the folder's permissions");
+            diags.error(loc, "rule_files", "cannot expand pattern '" + shown + "'; check the folder's permissions");
         }
         globfree(&g);
     }
@@ -414,7 +425,7 @@ void cross_check(const Config& config, const RuleSet& rules, Diagnostics& diags)
     }
     for (std::size_t i = 0; i < config.routes.size(); ++i) {
         const auto& route = config.routes[i];
-        if (!contains(policies, route.policy)) {
+        if (!route.policy.empty() && !contains(policies, route.policy)) {
             diags.error(route.policy_loc, "route #" + std::to_string(i + 1) + " > policy",
                         unknown("policy", route.policy, policies, "defined policies"));
         }

@@ -241,10 +241,10 @@ private:
                 if (f.key == "after") {
                     step.after = r.duration(f, key_path).value_or(Duration{0});
                 } else if (f.key == "notify") {
-                    if (auto list = r.string_list(f, key_path)) {
-                        for (auto& [name, loc] : *list) {
-                            step.notify.push_back(name);
-                            step.notify_locs.push_back(loc);
+                    if (auto list = r.string_items(f, key_path)) {
+                        for (auto& item : *list) {
+                            step.notify.push_back(item.text);
+                            step.notify_locs.push_back(item.loc);
                         }
                         if (list->empty()) {
                             r.error(f.loc, key_path, "the list is empty; name at least one notifier");

@@ -230,15 +230,35 @@ std::optional<Duration> Reader::duration(const Field& f, const std::string& path
     return d;
 }
 
+std::optional<std::string> Reader::literal(const Field& f, const std::string& path) {
+    if (!f.node.IsScalar()) {
+        error(f.loc, path, "expected a string, got " + describe(f.node));
+        return std::nullopt;
+    }
+    return f.node.Scalar();
+}
+
 std::optional<std::vector<std::pair<std::string, SourceLoc>>> Reader::string_list(const Field& f,
                                                                                  const std::string& path) {
+    auto items = string_items(f, path);
+    if (!items) {
+        return std::nullopt;
+    }
     std::vector<std::pair<std::string, SourceLoc>> out;
+    for (auto& item : *items) {
+        out.emplace_back(std::move(item.text), item.loc);
+    }
+    return out;
+}
+
+std::optional<std::vector<Reader::ListItem>> Reader::string_items(const Field& f, const std::string& path) {
+    std::vector<ListItem> out;
     if (f.node.IsScalar()) {
         auto s = scalar(f.node, f.loc, path, "a string");
         if (!s) {
             return std::nullopt;
         }
-        out.emplace_back(std::move(s->text), f.loc);
+        out.push_back(ListItem{std::move(s->text), std::move(s->shown), f.loc});
         return out;
     }
     if (!f.node.IsSequence()) {
@@ -253,7 +273,7 @@ std::optional<std::vector<std::pair<std::string, SourceLoc>>> Reader::string_lis
             ok = false;
             continue;
         }
-        out.emplace_back(std::move(s->text), at);
+        out.push_back(ListItem{std::move(s->text), std::move(s->shown), at});
     }
     if (!ok) {
         return std::nullopt;

@@ -67,12 +67,22 @@ public:
     std::optional<Scalar> scalar(const YAML::Node& node, const SourceLoc& loc, const std::string& path,
                                  std::string_view expected);
     std::optional<std::string> string(const Field& f, const std::string& path);
+    /// A string taken as written, never expanded: for names (policies, labels, time zones), which
+    /// are not secrets and appear in messages.
+    std::optional<std::string> literal(const Field& f, const std::string& path);
     std::optional<double> number(const YAML::Node& node, const SourceLoc& loc, const std::string& path);
     std::optional<double> number(const Field& f, const std::string& path) { return number(f.node, f.loc, path); }
     std::optional<Duration> duration(const Field& f, const std::string& path);
+    struct ListItem {
+        std::string text;
+        std::string shown;  // see Scalar::shown
+        SourceLoc loc;
+    };
     /// A list of strings (a single string counts as a list of one), each with its position.
     std::optional<std::vector<std::pair<std::string, SourceLoc>>> string_list(const Field& f,
                                                                              const std::string& path);
+    /// The same, also keeping what messages may quote (for lists that may hold secrets).
+    std::optional<std::vector<ListItem>> string_items(const Field& f, const std::string& path);
     /// The value kept as written (after expansion) for the plugin host to check.
     RawValue raw(const YAML::Node& node, const SourceLoc& loc, const std::string& path);
 
