@@ -466,3 +466,21 @@ TEST_CASE("process env reads the real environment", "[loader][config]") {
     CHECK(env("PATH").has_value());
     CHECK_FALSE(env("TOCSIN_SURELY_UNSET_VARIABLE_1234").has_value());
 }
+
+TEST_CASE("odd shapes in the config are reported", "[loader][config]") {
+    TempDir dir;
+    const auto path = dir.write("tocsin.yaml", R"(state_dir: /s
+retention: 0s
+routes: { policy: p }
+notifiers:
+  a: { plugin: log }
+  b: { plugin: log, fallback: "${env:FALLBACK}" }
+)");
+    Run run;
+    load(path, run, fake_env({{"FALLBACK", "a"}}));
+    require_diag(run.diags, path + ":2:12: error: retention: must be longer than 0s");
+    require_diag(run.diags, path + ":3:9: error: routes: expected a list of routes, got a map");
+    require_diag(run.diags, path + ":6:31: error: notifier 'b' > fallback: name the fallback notifier directly, not "
+                                   "through ${env:...} or ${file:...}");
+    CHECK(run.diags.error_count() == 3);
+}

@@ -482,3 +482,33 @@ TEST_CASE("rule files keep env references as written", "[loader][rules]") {
     CHECK(l.set->kpis[0].params[0].value.quoted);
     CHECK_FALSE(l.set->kpis[0].params[0].value.secret);
 }
+
+TEST_CASE("odd shapes in rule files are reported", "[loader][rules]") {
+    TempDir dir;
+    Loaded l;
+    const auto path = load_one(dir, R"(kpis:
+  k: { source: s, every: 0s }
+  ? [a, b]
+  : { source: s }
+rules:
+  - alert: ""
+    kpi: k
+  - alert: Z
+    kpi: k
+    above: { warning: 1 }
+    nodata: { after: 0s }
+)",
+                               l);
+    require_diag(l.diags, path + ":2:26: error: kpi 'k' > every: must be longer than 0s");
+    require_diag(l.diags, path + ":3:5: error: kpis: keys must be plain names, got a list");
+    require_diag(l.diags, path + ":6:12: error: rule #1 > alert: the rule name is empty; name it, e.g. alert: DiskFull");
+    require_diag(l.diags, path + ":11:22: error: rule 'Z' > nodata > after: must be longer than 0s");
+    CHECK(l.diags.error_count() == 4);
+}
+
+TEST_CASE("rules must be a list", "[loader][rules]") {
+    TempDir dir;
+    Loaded l;
+    const auto path = load_one(dir, "rules:\n  alert: X\n", l);
+    require_diag(l.diags, path + ":2:3: error: rules: expected a list of rules, got a map");
+}
