@@ -76,10 +76,8 @@ int command_check(const std::string& config_path, bool json) {
 
 int command_test(const std::vector<std::string>& files) {
     engine::Diagnostics diags;
+    // run_rule_tests prints each file's diagnostics itself, before its final count line.
     const auto summary = engine::run_rule_tests(files, std::cout, diags);
-    if (!diags.all().empty()) {
-        std::cerr << diags.render(false);
-    }
     return summary.failed == 0 && !diags.has_errors() && summary.cases > 0 ? 0 : 1;
 }
 

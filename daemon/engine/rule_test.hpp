@@ -18,7 +18,9 @@ struct RuleTestSummary {
 };
 
 /// Runs every test case of every file, printing one line per case and, for a failing case,
-/// expected against actual as a timeline. Load problems go to `diags` (and count as failures).
+/// expected against actual as a timeline. Load problems go to `diags` (and count as failures)
+/// and are also printed to `out` where they occur, so the caller must not print them again:
+/// the last line of `out` is always "tocsin: N passed, M failed".
 RuleTestSummary run_rule_tests(const std::vector<std::string>& files, std::ostream& out,
                                Diagnostics& diags);
 
