@@ -60,9 +60,12 @@ std::optional<std::vector<std::string>> parse_strings_json(std::string_view json
 
 const char* alert_state_text(engine::AlertState s) {
     switch (s) {
-        case engine::AlertState::Inactive: return "inactive";
-        case engine::AlertState::Pending: return "pending";
-        case engine::AlertState::Firing: return "firing";
+        case engine::AlertState::Inactive:
+            return "inactive";
+        case engine::AlertState::Pending:
+            return "pending";
+        case engine::AlertState::Firing:
+            return "firing";
     }
     return "inactive";  // unreachable for valid enum values
 }
@@ -82,9 +85,12 @@ std::optional<engine::AlertState> parse_alert_state(std::string_view s) {
 
 const char* severity_text(engine::Severity s) {
     switch (s) {
-        case engine::Severity::None: return "none";
-        case engine::Severity::Warning: return "warning";
-        case engine::Severity::Critical: return "critical";
+        case engine::Severity::None:
+            return "none";
+        case engine::Severity::Warning:
+            return "warning";
+        case engine::Severity::Critical:
+            return "critical";
     }
     return "none";  // unreachable for valid enum values
 }

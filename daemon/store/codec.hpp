@@ -1,12 +1,12 @@
 #pragma once
 
+#include "engine/alert.hpp"
+#include "engine/model.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "engine/alert.hpp"
-#include "engine/model.hpp"
 
 /// How engine values are spelled in the database. Text rather than numbers for enums, so that
 /// `sqlite3 state.db` is readable by an operator and CHECK constraints catch bad writes.
@@ -24,7 +24,7 @@ namespace tocsin::store::codec {
 
 [[nodiscard]] const char* alert_state_text(engine::AlertState s);  // inactive|pending|firing
 [[nodiscard]] std::optional<engine::AlertState> parse_alert_state(std::string_view s);
-[[nodiscard]] const char* severity_text(engine::Severity s);       // none|warning|critical
+[[nodiscard]] const char* severity_text(engine::Severity s);  // none|warning|critical
 [[nodiscard]] std::optional<engine::Severity> parse_severity_text(std::string_view s);
 
 }  // namespace tocsin::store::codec

@@ -1,8 +1,8 @@
 // The outbox half of Store: durable notifications and their delivery state.
-#include <fmt/format.h>
-
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
+
+#include <fmt/format.h>
 
 namespace tocsin::store {
 namespace {
@@ -73,9 +73,12 @@ Result<std::optional<std::string>> item_state(Database& db, const std::string& i
 
 const char* to_string(OutboxState s) {
     switch (s) {
-        case OutboxState::Pending: return "pending";
-        case OutboxState::Delivered: return "delivered";
-        case OutboxState::Failed: return "failed";
+        case OutboxState::Pending:
+            return "pending";
+        case OutboxState::Delivered:
+            return "delivered";
+        case OutboxState::Failed:
+            return "failed";
     }
     return "pending";  // unreachable for valid enum values
 }
@@ -106,8 +109,9 @@ Result<std::vector<OutboxItem>> Store::due_outbox(engine::TimePoint now, std::si
 }
 
 Result<std::optional<engine::TimePoint>> Store::next_outbox_due() {
-    BOOST_OUTCOME_TRY(auto select,
-                      db_->prepare("SELECT min(next_attempt_ms) FROM outbox WHERE state = 'pending'"));
+    BOOST_OUTCOME_TRY(
+        auto select,
+        db_->prepare("SELECT min(next_attempt_ms) FROM outbox WHERE state = 'pending'"));
     BOOST_OUTCOME_TRY(const bool row, select.step());
     if (!row || select.is_null(0)) {
         return std::optional<engine::TimePoint>();
@@ -118,10 +122,11 @@ Result<std::optional<engine::TimePoint>> Store::next_outbox_due() {
 Result<std::vector<OutboxItem>> Store::list_outbox(std::optional<OutboxState> state,
                                                    std::size_t limit) {
     // ?1 NULL selects every state.
-    BOOST_OUTCOME_TRY(auto select,
-                      db_->prepare(fmt::format("SELECT {} FROM outbox WHERE ?1 IS NULL OR state = ?1 "
-                                               "ORDER BY created_ms DESC, rowid DESC LIMIT ?2",
-                                               kColumns)));
+    BOOST_OUTCOME_TRY(
+        auto select,
+        db_->prepare(fmt::format("SELECT {} FROM outbox WHERE ?1 IS NULL OR state = ?1 "
+                                 "ORDER BY created_ms DESC, rowid DESC LIMIT ?2",
+                                 kColumns)));
     if (state) {
         select.bind(1, to_string(*state));
     } else {
@@ -147,10 +152,10 @@ Result<void> Store::transition(std::string_view sql,
     }
     BOOST_OUTCOME_TRY(auto state, item_state(*db_, id));
     if (!state) {
-        return db_->error_text(fmt::format("cannot {} outbox item '{}': there is no such item", what, id));
+        return db_->error_text(
+            fmt::format("cannot {} outbox item '{}': there is no such item", what, id));
     }
-    return db_->error_text(
-        fmt::format("cannot {} outbox item '{}': it is {}", what, id, *state));
+    return db_->error_text(fmt::format("cannot {} outbox item '{}': it is {}", what, id, *state));
 }
 
 Result<void> Store::mark_delivered(const std::string& id,

@@ -1,12 +1,12 @@
 #include "store/schema.hpp"
 
-#include <array>
-#include <charconv>
-#include <string>
+#include "store/sqlite.hpp"
 
 #include <fmt/format.h>
 
-#include "store/sqlite.hpp"
+#include <array>
+#include <charconv>
+#include <string>
 
 namespace tocsin::store::schema {
 namespace {
@@ -117,7 +117,8 @@ Result<void> apply(Database& db, const Migration& migration) {
                                              done.error().message));
         }
         if (migration.version == 1) {
-            if (auto id = db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId).c_str());
+            if (auto id =
+                    db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId).c_str());
                 !id) {
                 return id.error();
             }
@@ -188,9 +189,10 @@ Result<int> stored_version(Database& db) {
     int version = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
     if (ec != std::errc{} || end != text.data() + text.size() || version < 1) {
-        return db.error_text(fmt::format("the schema_version '{}' is not a positive number; the "
-                                         "database is damaged",
-                                         text));
+        return db.error_text(
+            fmt::format("the schema_version '{}' is not a positive number; the "
+                        "database is damaged",
+                        text));
     }
     return version;
 }

@@ -1,20 +1,22 @@
 #pragma once
 
+#include "engine/result.hpp"
+
 #include <cstdint>
 #include <span>
 
-#include "engine/result.hpp"
-
 /// The database schema as an ordered list of migrations. Each migration runs in its own
 /// transaction together with the bump of `meta.schema_version`, so a crash leaves the database at
-/// one version or the next, never in between. Migrations are append-only: never edit a released one.
+/// one version or the next, never in between. Migrations are append-only: never edit a released
+/// one.
 namespace tocsin::store {
 
 class Database;
 
 namespace schema {
 
-/// PRAGMA application_id of a tocsin state database ("tcs1"); tells our file from other SQLite files.
+/// PRAGMA application_id of a tocsin state database ("tcs1"); tells our file from other SQLite
+/// files.
 inline constexpr std::int32_t kApplicationId = 0x74637331;
 
 struct Migration {

@@ -1,12 +1,12 @@
 #include "store/sqlite.hpp"
 
+#include <fmt/format.h>
+#include <sqlite3.h>
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <utility>
-
-#include <fmt/format.h>
-#include <sqlite3.h>
 
 namespace tocsin::store {
 namespace {
@@ -64,8 +64,9 @@ Statement& Statement::bind(int index, std::string_view value) {
         note_bind(SQLITE_TOOBIG, index);
         return *this;
     }
-    note_bind(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), kTransient),
-              index);
+    note_bind(
+        sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), kTransient),
+        index);
     return *this;
 }
 
@@ -164,8 +165,8 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& file) {
     if (rc != SQLITE_OK) {
         std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         (void)sqlite3_close(db);  // a handle is returned even on failure, and must be closed
-        return make_error(ErrorCode::Store, "cannot open the database: " + message,
-                          "store '" + file + "'");
+        return make_error(
+            ErrorCode::Store, "cannot open the database: " + message, "store '" + file + "'");
     }
     std::unique_ptr<Database> database(new Database(db, file));
     if (sqlite3_extended_result_codes(db, 1) != SQLITE_OK) {

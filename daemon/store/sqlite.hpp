@@ -1,15 +1,15 @@
 #pragma once
 
+#include "engine/result.hpp"
+
+#include <boost/outcome/try.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-
-#include <boost/outcome/try.hpp>
-
-#include "engine/result.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -39,7 +39,9 @@ public:
     Statement& bind(int index, std::int64_t value);
     Statement& bind(int index, double value);  // NaN is stored as NULL
     Statement& bind(int index, std::string_view value);
-    Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+    Statement& bind(int index, const std::string& value) {
+        return bind(index, std::string_view(value));
+    }
     Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
     Statement& bind(int index, std::optional<std::int64_t> value);
     Statement& bind(int index, std::optional<double> value);

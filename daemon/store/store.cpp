@@ -1,5 +1,10 @@
 #include "store/store.hpp"
 
+#include "store/codec.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite.hpp"
+
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -8,19 +13,13 @@
 #include <system_error>
 #include <utility>
 
-#include <fmt/format.h>
-
-#include "store/codec.hpp"
-#include "store/schema.hpp"
-#include "store/sqlite.hpp"
-
 namespace tocsin::store {
 namespace {
 
 using engine::from_unix_ms;
 using engine::to_unix_ms;
 
-constexpr int kBusyTimeoutMs = 5000;  // CLI commands and the daemon may briefly contend
+constexpr int kBusyTimeoutMs = 5000;    // CLI commands and the daemon may briefly contend
 constexpr char kKeySeparator = '\x1f';  // engine::instance_key() joins rule and fingerprint with it
 
 // Creates the state directory 0750 (and any missing parents); an existing one is left as it is,
@@ -83,11 +82,12 @@ Result<engine::AlertInstance> read_instance(Database& db, const Statement& row) 
     inst.fingerprint = row.column_text(1);
     inst.kpi = row.column_text(2);
     const auto bad = [&](std::string_view column) {
-        return db.error_text(fmt::format("alert instance '{}' '{}' has an unreadable {}; the "
-                                         "database is damaged",
-                                         inst.rule,
-                                         inst.fingerprint,
-                                         column));
+        return db.error_text(
+            fmt::format("alert instance '{}' '{}' has an unreadable {}; the "
+                        "database is damaged",
+                        inst.rule,
+                        inst.fingerprint,
+                        column));
     };
     auto labels = codec::parse_labels_json(row.column_text(3));
     auto state = codec::parse_alert_state(row.column_text(4));
@@ -178,17 +178,19 @@ Result<void> Store::write_batch(const Batch& batch) {
         const std::string key = series_key(sample.kpi, labels);
         auto found = series.find(key);
         if (found == series.end()) {
-            BOOST_OUTCOME_TRY(auto select,
-                              db_->prepare("SELECT id FROM series WHERE kpi = ?1 AND labels_json = ?2"));
+            BOOST_OUTCOME_TRY(
+                auto select,
+                db_->prepare("SELECT id FROM series WHERE kpi = ?1 AND labels_json = ?2"));
             select.bind(1, sample.kpi).bind(2, labels);
             BOOST_OUTCOME_TRY(const bool exists, select.step());
             std::int64_t id = 0;
             if (exists) {
                 id = select.column_int(0);
             } else {
-                BOOST_OUTCOME_TRY(auto insert,
-                                  db_->prepare("INSERT INTO series (kpi, labels_json) VALUES (?1, ?2) "
-                                               "RETURNING id"));
+                BOOST_OUTCOME_TRY(
+                    auto insert,
+                    db_->prepare("INSERT INTO series (kpi, labels_json) VALUES (?1, ?2) "
+                                 "RETURNING id"));
                 insert.bind(1, sample.kpi).bind(2, labels);
                 BOOST_OUTCOME_TRY(const bool returned, insert.step());
                 if (!returned) {
@@ -199,10 +201,13 @@ Result<void> Store::write_batch(const Batch& batch) {
             }
             found = series.emplace(key, id).first;
         }
-        BOOST_OUTCOME_TRY(auto insert,
-                          db_->prepare("INSERT INTO samples (series_id, at_ms, value) VALUES (?1, ?2, ?3)"));
         BOOST_OUTCOME_TRY(
-            insert.bind(1, found->second).bind(2, to_unix_ms(sample.at)).bind(3, sample.value).run());
+            auto insert,
+            db_->prepare("INSERT INTO samples (series_id, at_ms, value) VALUES (?1, ?2, ?3)"));
+        BOOST_OUTCOME_TRY(insert.bind(1, found->second)
+                              .bind(2, to_unix_ms(sample.at))
+                              .bind(3, sample.value)
+                              .run());
     }
 
     for (const auto& inst : batch.upserted) {
@@ -246,12 +251,14 @@ ON CONFLICT (rule, fingerprint) DO UPDATE SET
     for (const auto& key : batch.removed) {
         const auto separator = key.find(kKeySeparator);
         if (separator == std::string::npos) {
-            return db_->error_text(fmt::format(
-                "removed instance key '{}' has no \\x1f separator; build it with engine::instance_key()",
-                key));
+            return db_->error_text(
+                fmt::format("removed instance key '{}' has no \\x1f separator; build it with "
+                            "engine::instance_key()",
+                            key));
         }
-        BOOST_OUTCOME_TRY(auto remove,
-                          db_->prepare("DELETE FROM alert_instances WHERE rule = ?1 AND fingerprint = ?2"));
+        BOOST_OUTCOME_TRY(
+            auto remove,
+            db_->prepare("DELETE FROM alert_instances WHERE rule = ?1 AND fingerprint = ?2"));
         BOOST_OUTCOME_TRY(remove.bind(1, std::string_view(key).substr(0, separator))
                               .bind(2, std::string_view(key).substr(separator + 1))
                               .run());
@@ -325,7 +332,8 @@ ORDER BY s.kpi, s.labels_json
         auto labels = codec::parse_labels_json(select.column_text(1));
         if (!labels) {
             return db_->error_text(fmt::format(
-                "series of kpi '{}' has unreadable labels_json; the database is damaged", sample.kpi));
+                "series of kpi '{}' has unreadable labels_json; the database is damaged",
+                sample.kpi));
         }
         sample.labels = std::move(*labels);
         sample.value = select.column_double(2);
@@ -344,7 +352,10 @@ FROM samples x JOIN series s ON s.id = x.series_id
 WHERE s.kpi = ?1 AND s.labels_json = ?2 AND x.at_ms BETWEEN ?3 AND ?4
 ORDER BY x.at_ms, x.rowid
 )sql"));
-    select.bind(1, kpi).bind(2, codec::labels_json(labels)).bind(3, to_unix_ms(from)).bind(4, to_unix_ms(to));
+    select.bind(1, kpi)
+        .bind(2, codec::labels_json(labels))
+        .bind(3, to_unix_ms(from))
+        .bind(4, to_unix_ms(to));
     std::vector<HistoryPoint> out;
     for (;;) {
         BOOST_OUTCOME_TRY(const bool row, select.step());
@@ -362,12 +373,14 @@ Result<std::size_t> Store::prune(engine::TimePoint samples_before,
         BOOST_OUTCOME_TRY(auto samples, db_->prepare("DELETE FROM samples WHERE at_ms < ?1"));
         BOOST_OUTCOME_TRY(samples.bind(1, to_unix_ms(samples_before)).run());
         deleted += static_cast<std::size_t>(db_->changes());
-        BOOST_OUTCOME_TRY(auto outbox,
-                          db_->prepare("DELETE FROM outbox WHERE state = 'delivered' AND delivered_ms < ?1"));
+        BOOST_OUTCOME_TRY(
+            auto outbox,
+            db_->prepare("DELETE FROM outbox WHERE state = 'delivered' AND delivered_ms < ?1"));
         BOOST_OUTCOME_TRY(outbox.bind(1, to_unix_ms(delivered_before)).run());
         deleted += static_cast<std::size_t>(db_->changes());
-        BOOST_OUTCOME_TRY(auto series, db_->prepare(
-            "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM samples WHERE series_id = series.id)"));
+        BOOST_OUTCOME_TRY(auto series,
+                          db_->prepare("DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM samples "
+                                       "WHERE series_id = series.id)"));
         return series.run();
     });
     if (!done) {
@@ -377,9 +390,9 @@ Result<std::size_t> Store::prune(engine::TimePoint samples_before,
 }
 
 Result<void> Store::set_meta(const std::string& key, const std::string& value) {
-    BOOST_OUTCOME_TRY(auto upsert, db_->prepare(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+    BOOST_OUTCOME_TRY(auto upsert,
+                      db_->prepare("INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
     return upsert.bind(1, key).bind(2, value).run();
 }
 

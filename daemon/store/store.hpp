@@ -1,5 +1,8 @@
 #pragma once
 
+#include "engine/alert.hpp"
+#include "engine/result.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -7,9 +10,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "engine/alert.hpp"
-#include "engine/result.hpp"
 
 /// Durable daemon state in one SQLite database (`<state_dir>/state.db`, WAL): KPI history, alert
 /// instances and the notification outbox.
@@ -33,26 +33,26 @@ enum class OutboxState { Pending, Delivered, Failed };  // "pending" | "delivere
 
 /// One notification to one notifier instance, as kept in the outbox until it is delivered.
 struct OutboxItem {
-    std::string id;            // Notification::id (unique; idempotency id)
+    std::string id;  // Notification::id (unique; idempotency id)
     std::string notifier;
-    std::string alert;         // rule name, for listing
+    std::string alert;  // rule name, for listing
     std::string fingerprint;
     std::string kind;          // "firing" | "severity_change" | "resolved"
     std::string payload_json;  // rendered notification JSON
     engine::TimePoint created_at;
     OutboxState state = OutboxState::Pending;
-    int attempts = 0;                     // delivery attempts made so far
-    engine::TimePoint next_attempt_at;    // when pending: not before this
+    int attempts = 0;                               // delivery attempts made so far
+    engine::TimePoint next_attempt_at;              // when pending: not before this
     std::optional<engine::TimePoint> delivered_at;  // delivered: when; failed: when given up
-    std::string last_detail;              // what the far end said last
+    std::string last_detail;                        // what the far end said last
 };
 
 /// One engine step's effects, committed atomically: either all or nothing survives a crash.
 struct Batch {
     std::vector<engine::Sample> samples;  // KPI history rows
     std::vector<engine::AlertInstance> upserted;
-    std::vector<std::string> removed;     // engine::instance_key(rule, fingerprint)
-    std::vector<OutboxItem> outbox;       // new pending notifications
+    std::vector<std::string> removed;  // engine::instance_key(rule, fingerprint)
+    std::vector<OutboxItem> outbox;    // new pending notifications
 
     [[nodiscard]] bool empty() const {
         return samples.empty() && upserted.empty() && removed.empty() && outbox.empty();
@@ -113,7 +113,9 @@ public:
                             engine::TimePoint next_attempt_at,
                             const std::string& detail);
     /// Gave up (dead letter): state failed, attempts += 1, delivered_at = at. Must be pending.
-    Result<void> mark_failed(const std::string& id, engine::TimePoint at, const std::string& detail);
+    Result<void> mark_failed(const std::string& id,
+                             engine::TimePoint at,
+                             const std::string& detail);
     /// Manual retry of a failed item: back to pending, due at `now`, attempts reset to 0 so the
     /// retry policy starts over. The item must be failed.
     Result<void> requeue(const std::string& id, engine::TimePoint now);

@@ -1,12 +1,12 @@
+#include "store/store.hpp"
+#include "store_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
-
-#include <catch2/catch.hpp>
-
-#include "store/store.hpp"
-#include "store_fixture.hpp"
 
 namespace tocsin::store {
 namespace {
@@ -130,7 +130,8 @@ TEST_CASE("removed instances are deleted and unknown keys are ignored", "[store]
     ok(store->commit(batch));
 
     Batch removal;
-    removal.removed = {key_of("HighErrorRate", "0123456789abcdef"), key_of("Gone", "0000000000000000")};
+    removal.removed = {key_of("HighErrorRate", "0123456789abcdef"),
+                       key_of("Gone", "0000000000000000")};
     ok(store->commit(removal));
 
     const auto loaded = ok(store->load_instances());
@@ -157,7 +158,8 @@ TEST_CASE("a batch that fails part way leaves nothing committed", "[store]") {
     ok(store->commit(before));
 
     Batch bad;
-    bad.samples = {sample("orders", {}, 2, 200), sample("error_rate", {{"service", "api"}}, 0.5, 200)};
+    bad.samples = {sample("orders", {}, 2, 200),
+                   sample("error_rate", {{"service", "api"}}, 0.5, 200)};
     bad.upserted = {full_instance()};
     bad.removed = {key_of("OrdersLow", "fedcba9876543210")};
     bad.outbox = {test::make_item("ok-item", 200)};

@@ -1,5 +1,11 @@
 // Crash consistency: a child process commits batches until it is SIGKILLed at a random moment;
 // the parent then checks that the database is intact and that every batch is all or nothing.
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+#include "store_fixture.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,13 +15,6 @@
 #include <cstdint>
 #include <random>
 #include <string>
-
-#include <catch2/catch.hpp>
-#include <fmt/format.h>
-
-#include "store/sqlite.hpp"
-#include "store/store.hpp"
-#include "store_fixture.hpp"
 
 namespace tocsin::store {
 namespace {
@@ -37,7 +36,8 @@ Batch make_batch(int n) {
     for (int s = 0; s < kSeriesPerBatch; ++s) {
         const engine::Labels labels{{"batch", std::to_string(n)}, {"series", std::to_string(s)}};
         for (int i = 0; i < kSamplesPerSeries; ++i) {
-            batch.samples.push_back(engine::Sample{"crash", labels, n + i * 0.5, at_ms(n * 1000 + i)});
+            batch.samples.push_back(
+                engine::Sample{"crash", labels, n + i * 0.5, at_ms(n * 1000 + i)});
         }
     }
     engine::AlertInstance inst;
@@ -143,7 +143,8 @@ TEST_CASE("a process killed mid-commit leaves every batch whole or absent", "[st
         const int wanted = std::uniform_int_distribution<int>(1, 40)(random);
         const int last_reported = wait_for_commits(fds[0], wanted, deadline);
         // Let the child run a random extra few microseconds so the kill lands anywhere in a commit.
-        const auto extra = std::chrono::microseconds(std::uniform_int_distribution<int>(0, 3000)(random));
+        const auto extra =
+            std::chrono::microseconds(std::uniform_int_distribution<int>(0, 3000)(random));
         for (const auto until = std::chrono::steady_clock::now() + extra;
              std::chrono::steady_clock::now() < until;) {
         }
@@ -168,8 +169,8 @@ TEST_CASE("a process killed mid-commit leaves every batch whole or absent", "[st
         for (int n = 0; n <= last_reported + 5; ++n) {
             INFO("batch " << n);
             const auto c = count_batch(*store, n);
-            const bool whole = c.samples == kSeriesPerBatch * kSamplesPerSeries && c.instances == 1 &&
-                               c.items == kItemsPerBatch;
+            const bool whole = c.samples == kSeriesPerBatch * kSamplesPerSeries &&
+                               c.instances == 1 && c.items == kItemsPerBatch;
             const bool absent = c.samples == 0 && c.instances == 0 && c.items == 0;
             REQUIRE((whole || absent));
             if (n <= last_reported) {

@@ -1,9 +1,9 @@
-#include <string>
+#include "store/store.hpp"
+#include "store_fixture.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "store/store.hpp"
-#include "store_fixture.hpp"
+#include <string>
 
 namespace tocsin::store {
 namespace {
@@ -176,7 +176,8 @@ TEST_CASE("a replayed notification id is ignored", "[store]") {
 TEST_CASE("listing filters by state, newest first, with a limit", "[store]") {
     TempDir dir;
     auto store = open_store(dir);
-    add(*store, {make_item("a", 1000), make_item("b", 2000), make_item("c", 3000), make_item("d", 4000)});
+    add(*store,
+        {make_item("a", 1000), make_item("b", 2000), make_item("c", 3000), make_item("d", 4000)});
     ok(store->mark_delivered("b", at_ms(5000), "ok"));
     ok(store->mark_failed("c", at_ms(5000), "bad"));
 

@@ -1,15 +1,15 @@
+#include "store/schema.hpp"
+
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+#include "store_fixture.hpp"
+
+#include <catch2/catch.hpp>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <catch2/catch.hpp>
-
-#include "store/schema.hpp"
-#include "store/sqlite.hpp"
-#include "store/store.hpp"
-#include "store_fixture.hpp"
 
 namespace tocsin::store {
 namespace {

@@ -1,9 +1,10 @@
-#include <string>
+#include "store/sqlite.hpp"
+
+#include "store_fixture.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "store/sqlite.hpp"
-#include "store_fixture.hpp"
+#include <string>
 
 namespace tocsin::store {
 namespace {

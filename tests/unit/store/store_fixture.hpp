@@ -1,17 +1,17 @@
 #pragma once
 
+#include "engine/result.hpp"
+#include "engine/time.hpp"
+#include "store/store.hpp"
+
+#include <catch2/catch.hpp>
+
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
-
-#include <catch2/catch.hpp>
-
-#include "engine/result.hpp"
-#include "engine/time.hpp"
-#include "store/store.hpp"
 
 /// Shared helpers for the store tests: a real temp directory and result unwrapping that shows the
 /// store's own error text when something fails.
