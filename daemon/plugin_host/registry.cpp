@@ -285,9 +285,14 @@ Registry Registry::scan(const std::vector<std::string>& dirs) {
     Registry reg;
     for (const auto& dir : dirs) {
         std::error_code ec;
-        if (!fs::is_directory(dir, ec)) {
+        const fs::file_status st = fs::status(dir, ec);
+        if (st.type() == fs::file_type::not_found) {
+            reg.refusals_.push_back(Refusal{dir, "the plugin directory does not exist"});
+            continue;
+        }
+        if (ec || !fs::is_directory(st)) {
             reg.refusals_.push_back(Refusal{dir, ec ? "cannot read the plugin directory: " + ec.message()
-                                                    : "the plugin directory does not exist"});
+                                                    : "not a directory; plugin_dirs lists directories"});
             continue;
         }
         std::vector<std::string> files;
