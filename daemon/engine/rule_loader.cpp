@@ -242,9 +242,9 @@ private:
                     step.after = r.duration(f, key_path).value_or(Duration{0});
                 } else if (f.key == "notify") {
                     if (auto list = r.string_items(f, key_path)) {
-                        for (auto& item : *list) {
-                            step.notify.push_back(item.text);
-                            step.notify_locs.push_back(item.loc);
+                        for (auto& entry : *list) {
+                            step.notify.push_back(entry.text);
+                            step.notify_locs.push_back(entry.loc);
                         }
                         if (list->empty()) {
                             r.error(f.loc, key_path, "the list is empty; name at least one notifier");
