@@ -277,11 +277,14 @@ std::optional<TimePoint> Engine::Impl::compute_due(const Slot& slot) const {
 }
 
 void Engine::Impl::reschedule(Slot& slot) {
+    const std::optional<TimePoint> due = compute_due(slot);
+    if (due == slot.due) {
+        return;  // the common case for a sample that changes nothing: no set traffic
+    }
     if (slot.due) {
         timers_.erase(&slot);
-        slot.due.reset();
     }
-    slot.due = compute_due(slot);
+    slot.due = due;
     if (slot.due) {
         timers_.insert(&slot);
     }
