@@ -30,7 +30,7 @@ if [ "${TOCSIN_SKIP_ASAN:-}" != "1" ]; then
     cmake --preset asan "${strict[@]}" >/dev/null
     cmake --build --preset asan --target tocsin_engine_tests tocsin_store_tests tocsin_plugin_host_tests
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-        ctest --preset asan -R '^(engine|store|plugin_host): '
+        ctest --preset asan -R '^(engine|store|plugin_host):'
 fi
 
 echo "== all tests"

@@ -381,7 +381,7 @@ void Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out)
     batch.upserted = std::move(out.upserted);
     batch.removed = std::move(out.removed);
     for (const auto& n : out.notifications) {
-        log::info("alert '" + n.alert + "'", "{} {} (value {}) -> notifier '{}'", engine::to_string(n.kind),
+        log::info("alert '" + n.alert + "'", "{} {} (value {:.6g}) -> notifier '{}'", engine::to_string(n.kind),
                   engine::to_string(n.severity), n.value, n.notifier);
         store::OutboxItem item;
         item.id = n.id;

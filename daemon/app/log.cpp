@@ -2,7 +2,7 @@
 
 #include <atomic>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace tocsin::log {

@@ -31,8 +31,9 @@ public:
     [[nodiscard]] std::size_t queued() const;
     [[nodiscard]] std::size_t busy() const;
 
+    struct State;  // shared with the worker threads; defined in the .cpp
+
 private:
-    struct State;
     std::shared_ptr<State> state_;  // shared with the threads, so a detached one stays safe
     std::vector<std::thread> threads_;
 };
