@@ -152,3 +152,12 @@ TEST_CASE("json values can be built and edited in code", "[json]") {
     CHECK(v.contains("a"));
     CHECK(v.size() == 3);
 }
+
+TEST_CASE("json const access reads missing keys as null and checks array bounds", "[json]") {
+    const Json v = Json::parse(R"({"a":[10,20],"s":"x"})");
+    CHECK(v["a"].at(1).as_int() == 20);
+    CHECK(v["missing"].is_null());
+    CHECK(v["s"]["deeper"].is_null());
+    CHECK_THROWS_WITH(v["a"].at(2), "index 2 is out of range (size 2)");
+    CHECK_THROWS_WITH(v["s"].at(0), "expected an array, found a string");
+}

@@ -130,6 +130,21 @@ public:
         o.emplace_back(std::string(key), Json());
         return o.back().second;
     }
+    /// Object member by key for reading; a missing key (or a non-object) reads as null.
+    const Json& operator[](std::string_view key) const {
+        static const Json kNull;
+        const Json* v = find(key);
+        return v != nullptr ? *v : kNull;
+    }
+    /// Array element; throws JsonError when out of range or not an array.
+    [[nodiscard]] const Json& at(std::size_t index) const {
+        const auto& a = as_array();
+        if (index >= a.size()) {
+            throw JsonError("index " + std::to_string(index) + " is out of range (size " +
+                            std::to_string(a.size()) + ")");
+        }
+        return a[index];
+    }
     /// Object member by key; throws JsonError when missing.
     [[nodiscard]] const Json& at(std::string_view key) const {
         if (const Json* v = find(key)) {
