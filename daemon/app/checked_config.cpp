@@ -85,7 +85,9 @@ const CheckedInstance* CheckedConfig::find_source(const std::string& name) const
 
 std::optional<CheckedConfig> check_config(const std::string& config_path, engine::Diagnostics& diags,
                                           const CheckOptions& options) {
-    auto loaded = engine::load_config(config_path, diags, options.env);
+    // Partial: a broken rule file must not hide mistakes in plugin keys; every problem is
+    // reported in one run, and nothing is returned unless there were none.
+    auto loaded = engine::load_config_partial(config_path, diags, options.env);
     if (!loaded) {
         return std::nullopt;
     }

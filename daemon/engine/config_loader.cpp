@@ -349,6 +349,15 @@ EnvLookup process_env() {
 
 std::optional<LoadedConfig> load_config(const std::string& config_path, Diagnostics& diags, const EnvLookup& env) {
     const int errors_before = diags.error_count();
+    auto loaded = load_config_partial(config_path, diags, env);
+    if (diags.error_count() > errors_before) {
+        return std::nullopt;
+    }
+    return loaded;
+}
+
+std::optional<LoadedConfig> load_config_partial(const std::string& config_path, Diagnostics& diags,
+                                                const EnvLookup& env) {
     LoadedConfig loaded;
     Config& config = loaded.config;
     config.file = config_path;
@@ -375,9 +384,6 @@ std::optional<LoadedConfig> load_config(const std::string& config_path, Diagnost
     const auto files = expand_rule_files(parser.patterns, diags);
     detail::load_rules_into(files, diags, loaded.rules);
     cross_check(config, loaded.rules, diags);
-    if (diags.error_count() > errors_before) {
-        return std::nullopt;
-    }
     return loaded;
 }
 

@@ -22,6 +22,12 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 [[nodiscard]] std::optional<LoadedConfig> load_config(const std::string& config_path, Diagnostics& diags,
                                                       const EnvLookup& env = process_env());
 
+/// The same, but returns what could be loaded even when there were errors (as long as the config
+/// file itself is a YAML map), so `tocsin check` can go on to check plugin keys and report every
+/// problem in one run. Never apply its result: check `diags.has_errors()`.
+[[nodiscard]] std::optional<LoadedConfig> load_config_partial(const std::string& config_path, Diagnostics& diags,
+                                                              const EnvLookup& env = process_env());
+
 /// Loads rule files alone into one RuleSet (for `tocsin test`). Cross-checks within the rules
 /// (rule -> KPI, duplicate names) but not against a config.
 [[nodiscard]] std::optional<RuleSet> load_rule_files(const std::vector<std::string>& paths,

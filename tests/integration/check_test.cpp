@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include "fixture.hpp"
 
@@ -59,15 +61,28 @@ TEST_CASE("tocsin check reports every mistake at its position and exits 1", "[in
     CHECK_THAT(e, Catch::Contains("rules.yaml:9:10: error:"));
     CHECK_THAT(e, Catch::Contains("'5 minutes' is not a duration"));
     // The source line and a caret under the offending spot.
-    CHECK_THAT(e, Catch::Contains("    for: 5 minutes\n         ^"));
+    CHECK_THAT(e, Catch::Contains("        for: 5 minutes\n             ^"));
     CHECK_THAT(e, Catch::Contains("configuration not applied"));
     CHECK(e.find(kPlantedSecret) == std::string::npos);
     CHECK(r.out.find(kPlantedSecret) == std::string::npos);
 }
 
 TEST_CASE("tocsin check accepts the demo configuration", "[integration][config]") {
-    const auto r = run_command({tocsin_binary(), "check", "-c", std::string(TOCSIN_SOURCE_DIR) + "/config/demo/tocsin.yaml"},
-                               30s);
+    // The demo names the default build's plugin folder; point it at this build's instead.
+    TempDir dir;
+    std::ifstream in(std::string(TOCSIN_SOURCE_DIR) + "/config/demo/tocsin.yaml");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string source_root = std::string(TOCSIN_SOURCE_DIR) + "/";
+    for (std::size_t at = 0; (at = text.find("../../", at)) != std::string::npos;) {
+        text.replace(at, 6, source_root);
+    }
+    const auto default_plugins = source_root + "build/default/plugins";
+    text.replace(text.find(default_plugins), default_plugins.size(), plugin_dir());
+    std::ifstream policies(std::string(TOCSIN_SOURCE_DIR) + "/config/demo/policies.yaml");
+    dir.write("policies.yaml", std::string((std::istreambuf_iterator<char>(policies)), std::istreambuf_iterator<char>()));
+    const auto config = dir.write("tocsin.yaml", text);
+
+    const auto r = run_command({tocsin_binary(), "check", "-c", config}, 30s);
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.out, Catch::Contains("ok"));

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <csignal>
+
 #include "fixture.hpp"
 
 namespace tocsin::testing {
