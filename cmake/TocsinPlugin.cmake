@@ -11,5 +11,7 @@ function(tocsin_add_plugin name)
         CXX_VISIBILITY_PRESET hidden C_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
     target_link_libraries(${target} PRIVATE tocsin::sdk tocsin::compile_options ${ARG_LIBRARIES})
     target_link_options(${target} PRIVATE -Wl,--no-undefined)
+    # The host refuses group- or world-writable modules; a umask of 002 must not make ours so.
+    add_custom_command(TARGET ${target} POST_BUILD COMMAND chmod go-w $<TARGET_FILE:${target}> VERBATIM)
     install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/tocsin/plugins)
 endfunction()

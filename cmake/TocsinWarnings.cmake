@@ -2,7 +2,7 @@ add_library(tocsin_compile_options INTERFACE)
 add_library(tocsin::compile_options ALIAS tocsin_compile_options)
 target_compile_options(tocsin_compile_options INTERFACE
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
-    -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+    -Woverloaded-virtual -Wimplicit-fallthrough
     $<$<BOOL:${TOCSIN_WARNINGS_AS_ERRORS}>:-Werror>)
 if(TOCSIN_SANITIZE)
     target_compile_options(tocsin_compile_options INTERFACE

@@ -8,6 +8,25 @@ namespace tocsin::engine {
 
 namespace {
 
+/// The rule's own summary describes the breach ("8.2% is above 7.0%"): rendered with the value of
+/// a resolve or a data gap it would say something false. Those two get a summary of their own.
+const Template& resolved_summary(bool with_threshold) {
+    static const auto parse = [](const char* text) {
+        Diagnostics ignored;
+        return Template::parse(text, SourceLoc{}, "resolved summary", ignored);
+    };
+    static const Template kWithThreshold = parse("{{ kpi }} is back at {{ value }} (alert level {{ threshold }})");
+    static const Template kPlain = parse("{{ kpi }} is back at {{ value }}");
+    return with_threshold ? kWithThreshold : kPlain;
+}
+
+std::string nodata_summary(const AlertInstance& inst) {
+    if (inst.last_sample_at == TimePoint{}) {
+        return "no data for " + inst.kpi + " since tocsin started watching it";
+    }
+    return "no data for " + inst.kpi + " since " + format_rfc3339(inst.last_sample_at);
+}
+
 void min_into(std::optional<TimePoint>& best, TimePoint t) {
     if (!best || t < *best) {
         best = t;
@@ -245,7 +264,13 @@ void Engine::Impl::emit(Active& a, const RuleDef* rule, NotificationKind kind,
         tc.since = n.starts_at;
         tc.now = ctx.now;
         tc.labels = &n.labels;
-        n.summary = rule->summary.render(tc);
+        if (kind == NotificationKind::Resolved) {
+            n.summary = resolved_summary(n.threshold.has_value()).render(tc);
+        } else if (n.nodata) {
+            n.summary = nodata_summary(a.inst);
+        } else {
+            n.summary = rule->summary.render(tc);
+        }
         n.description = rule->description.render(tc);
         n.runbook = rule->runbook.render(tc);
     }

@@ -112,6 +112,8 @@ TEST_CASE("an alert with recover resolves only past the recover level", "[engine
     REQUIRE(kinds(sent) == std::vector<std::string>{"resolved:warning:ops"});
     CHECK(sent[0].ends_at == at(3min));
     CHECK(sent[0].starts_at == at(0min));
+    // The rule's summary describes the breach; a resolve says where the value is now instead.
+    CHECK(sent[0].summary == "revenue is back at 110 (alert level 100)");
     CHECK(d.store.empty());
     CHECK(d.engine->instances().empty());
 }
@@ -175,7 +177,7 @@ TEST_CASE("a stale series fires nodata and a fresh sample clears it", "[engine]"
     auto sent = d.take();
     REQUIRE(kinds(sent) == std::vector<std::string>{"firing:critical:ops"});
     CHECK(sent[0].nodata);
-    CHECK(sent[0].summary == "revenue 150 below ");  // renders without a threshold
+    CHECK(sent[0].summary == "no data for revenue since 2026-01-01T01:00:00Z");  // not the breach summary
     CHECK(d.store.begin()->second.nodata);
 
     d.sample("revenue", 150, at(4h));

@@ -65,14 +65,15 @@ typedef enum tocsin_log_level {
     TOCSIN_LOG_ERROR = 3
 } tocsin_log_level;
 
-/* One declared configuration key. The host rejects unknown keys, checks types and required keys,
- * fills defaults and redacts secrets before the plugin sees the config. */
+/* One declared configuration key. The host rejects unknown keys, checks types and required keys
+ * and fills defaults before the plugin sees the config. The plugin gets secret values in clear;
+ * the host never shows them (logs, API answers, `tocsin check` output). */
 typedef struct tocsin_config_key {
     const char* name;
     tocsin_config_type type;
     int32_t required;           /* non-zero: must be set */
     const char* default_json;   /* JSON text of the default, or NULL for none */
-    int32_t secret;             /* non-zero: never shown in logs, API answers or check output */
+    int32_t secret;             /* non-zero: the host never shows the value anywhere */
     const char* description;    /* one line for `tocsin plugins` */
 } tocsin_config_key;
 
