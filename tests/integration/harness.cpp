@@ -11,7 +11,6 @@
 
 #include <cstring>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -20,7 +19,6 @@
 extern char** environ;
 
 namespace tocsin::testing {
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
@@ -88,31 +86,6 @@ std::optional<int> wait_pid(pid_t pid, std::chrono::milliseconds timeout) {
 }
 
 }  // namespace
-
-TempDir::TempDir() {
-    std::random_device rd;
-    const auto base = fs::temp_directory_path();
-    for (int i = 0; i < 100; ++i) {
-        auto candidate = base / ("tocsin-it-" + std::to_string(rd()));
-        if (fs::create_directory(candidate)) {
-            path_ = candidate;
-            return;
-        }
-    }
-    throw std::runtime_error("cannot create a temp dir");
-}
-
-TempDir::~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-}
-
-std::string TempDir::write(const std::string& name, const std::string& text) const {
-    const auto p = path_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-    return p.string();
-}
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
     const auto end = std::chrono::steady_clock::now() + timeout;

@@ -10,26 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 /// What the integration tests need to drive the real `tocsin` binary: temp dirs, a child process
 /// with its output captured, systemd's readiness protocol (a real NOTIFY_SOCKET), and bounded
 /// waits on conditions.
 namespace tocsin::testing {
-
-/// A fresh directory under $TMPDIR, removed with everything in it on destruction.
-class TempDir {
-public:
-    TempDir();
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-    /// Writes `text` to `name` (creating folders) and returns the full path.
-    std::string write(const std::string& name, const std::string& text) const;
-
-private:
-    std::filesystem::path path_;
-};
 
 /// Calls `condition` until it holds or `timeout` passes; true when it held. Polls every 20 ms:
 /// used only for states another process reaches (a file written, a row committed).

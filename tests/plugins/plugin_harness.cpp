@@ -3,31 +3,10 @@
 #include <dlfcn.h>
 
 #include <algorithm>
-#include <atomic>
 #include <map>
-#include <random>
 #include <stdexcept>
 
 namespace tocsin::testing {
-
-TempDir::TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    const auto base = std::filesystem::temp_directory_path();
-    for (;;) {
-        auto candidate = base / ("tocsin-plugin-test-" + std::to_string(random()) + "-" +
-                                 std::to_string(counter++));
-        if (std::filesystem::create_directory(candidate)) {
-            path_ = candidate;
-            return;
-        }
-    }
-}
-
-TempDir::~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-}
 
 const tocsin_plugin& load_plugin(const std::string& file_name) {
     static std::mutex mutex;

@@ -2,36 +2,18 @@
 
 // A fake host for the plugin tests: loads a built plugin module with dlopen (the same C entry
 // point the daemon uses), creates instances from config JSON and calls collect()/send() through
-// the ABI, capturing samples and log lines. Also a TempDir fixture.
+// the ABI, capturing samples and log lines.
 
 #include <tocsin/sdk/abi.h>
 
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace tocsin::testing {
-
-/// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
-public:
-    TempDir();
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    TempDir(TempDir&&) = delete;
-    TempDir& operator=(TempDir&&) = delete;
-
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
-};
 
 /// The entry struct of `TOCSIN_PLUGIN_DIR/<file_name>`; the module stays loaded until exit, as in
 /// the daemon. Throws std::runtime_error with dlerror() when it cannot be loaded.

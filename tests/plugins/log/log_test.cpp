@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "plugin_harness.hpp"
+#include "support/temp_dir.hpp"
 
 namespace lg = tocsin::plugins::log;
 using std::chrono::milliseconds;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "plugin_harness.hpp"
+#include "support/temp_dir.hpp"
 
 namespace sq = tocsin::plugins::sqlite;
 using tocsin::sdk::Config;

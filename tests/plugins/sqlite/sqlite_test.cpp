@@ -10,6 +10,7 @@
 #include <string>
 
 #include "plugin_harness.hpp"
+#include "support/temp_dir.hpp"
 
 namespace sq = tocsin::plugins::sqlite;
 using std::chrono::milliseconds;

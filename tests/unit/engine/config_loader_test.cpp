@@ -4,11 +4,12 @@
 
 #include "engine/loader.hpp"
 #include "loader_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace tocsin::engine;
 using tocsin::engine::testing::fake_env;
 using tocsin::engine::testing::require_diag;
-using tocsin::engine::testing::TempDir;
+using tocsin::testing::TempDir;
 
 namespace {
 

@@ -2,48 +2,16 @@
 
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <random>
 #include <string>
 
 #include "engine/diagnostics.hpp"
 #include "engine/loader.hpp"
 
-/// Shared by the config and rule loader tests: a temp folder that cleans up after itself, and
-/// checks on rendered diagnostics.
+/// Shared by the config and rule loader tests: a fake environment and checks on rendered
+/// diagnostics.
 namespace tocsin::engine::testing {
-
-class TempDir {
-public:
-    TempDir() {
-        std::random_device rd;
-        path_ = std::filesystem::temp_directory_path() /
-                ("tocsin-loader-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-    /// Writes `text` to `name` (folders are created) and returns the full path.
-    std::string write(const std::string& name, const std::string& text) const {
-        const auto file = path_ / name;
-        std::filesystem::create_directories(file.parent_path());
-        std::ofstream(file, std::ios::binary) << text;
-        return file.string();
-    }
-
-private:
-    std::filesystem::path path_;
-};
 
 /// An environment for `${env:...}` that holds only what the test puts in it.
 inline EnvLookup fake_env(std::map<std::string, std::string> vars) {

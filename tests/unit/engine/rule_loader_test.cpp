@@ -3,10 +3,11 @@
 #include "engine/alert.hpp"
 #include "engine/loader.hpp"
 #include "loader_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace tocsin::engine;
 using tocsin::engine::testing::require_diag;
-using tocsin::engine::testing::TempDir;
+using tocsin::testing::TempDir;
 
 namespace {
 

@@ -2,42 +2,17 @@
 
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "engine/rule_test_file.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace tocsin::engine;
 namespace fs = std::filesystem;
+using tocsin::testing::TempDir;
 
 namespace {
-
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "tocsin-rule-test-XXXXXX").string();
-        path_ = ::mkdtemp(pattern.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    std::string write(const std::string& name, const std::string& text) const {
-        const fs::path p = path_ / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p) << text;
-        return p.string();
-    }
-
-private:
-    fs::path path_;
-};
 
 constexpr const char* kRules = R"(kpis:
   signups:

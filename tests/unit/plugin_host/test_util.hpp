@@ -1,16 +1,16 @@
 #pragma once
 
-// Fixtures shared by the plugin host tests: a temp dir, log capture, and the test plugin paths.
+// Fixtures shared by the plugin host tests: the shared temp dir, log capture, and the test plugin
+// paths.
 
-#include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "plugin_host/host_log.hpp"
+#include "support/temp_dir.hpp"
 
 namespace tocsin::plugin_host::test {
 
@@ -20,32 +20,7 @@ inline const std::string kDupPluginDir = std::string(TOCSIN_TEST_PLUGIN_DIR) + "
 
 inline std::string plugin_path(const std::string& file) { return kPluginDir + "/" + file; }
 
-/// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        std::random_device rd;
-        path_ = std::filesystem::temp_directory_path() /
-                ("tocsin-host-test-" + std::to_string(rd()) + std::to_string(rd()));
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    [[nodiscard]] std::string path() const { return path_.string(); }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path_ / name, std::ios::binary) << text;
-        return file(name);
-    }
-
-private:
-    std::filesystem::path path_;
-};
+using tocsin::testing::TempDir;
 
 inline std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

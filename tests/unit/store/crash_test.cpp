@@ -20,6 +20,7 @@ namespace tocsin::store {
 namespace {
 
 using test::at_ms;
+using test::db_file;
 using test::ok;
 using test::TempDir;
 
@@ -157,7 +158,7 @@ TEST_CASE("a process killed mid-commit leaves every batch whole or absent", "[st
         REQUIRE(WTERMSIG(status) == SIGKILL);
 
         {
-            auto db = ok(Database::open(dir.db_file()));
+            auto db = ok(Database::open(db_file(dir)));
             auto check = ok(db->prepare("PRAGMA integrity_check"));
             REQUIRE(ok(check.step()));
             CHECK(check.column_text(0) == "ok");

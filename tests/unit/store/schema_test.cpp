@@ -15,6 +15,7 @@ namespace tocsin::store {
 namespace {
 
 using test::at_ms;
+using test::db_file;
 using test::failure;
 using test::ok;
 using test::open_store;
@@ -70,7 +71,7 @@ TEST_CASE("the migrations are numbered 1, 2, ... in order", "[store]") {
 TEST_CASE("a version 1 database is migrated and keeps its data", "[store]") {
     TempDir dir;
     {
-        auto db = ok(Database::open(dir.db_file()));
+        auto db = ok(Database::open(db_file(dir)));
         ok(schema::check_identity(*db));
         ok(schema::migrate(*db, 1));
         CHECK(ok(schema::stored_version(*db)) == 1);
@@ -123,7 +124,7 @@ TEST_CASE("a database from a newer tocsin is refused naming both versions", "[st
         ok(store->set_meta("schema_version", "99"));
     }
     const auto message = failure(Store::open(dir.str()));
-    CHECK_THAT(message, Catch::Contains("store '" + dir.db_file() + "'"));
+    CHECK_THAT(message, Catch::Contains("store '" + db_file(dir) + "'"));
     CHECK_THAT(message, Catch::Contains("schema version 99"));
     CHECK_THAT(message, Catch::Contains("version " + std::to_string(schema::latest_version())));
 }
@@ -135,27 +136,27 @@ TEST_CASE("a file that is not SQLite is refused and left untouched", "[store]") 
         junk += "this is not a database, just some text\n";
     }
     {
-        std::ofstream out(dir.db_file(), std::ios::binary);
+        std::ofstream out(db_file(dir), std::ios::binary);
         out << junk;
     }
     const auto message = failure(Store::open(dir.str()));
-    CHECK_THAT(message, Catch::Contains("store '" + dir.db_file() + "'"));
+    CHECK_THAT(message, Catch::Contains("store '" + db_file(dir) + "'"));
     CHECK_THAT(message, Catch::Contains("not a tocsin state database"));
     CHECK_THAT(message, Catch::Contains("file is not a database"));  // SQLite's own words
-    CHECK(file_bytes(dir.db_file()) == junk);
+    CHECK(file_bytes(db_file(dir)) == junk);
 }
 
 TEST_CASE("an SQLite database of another program is refused", "[store]") {
     TempDir dir;
     {
-        auto db = ok(Database::open(dir.db_file()));
+        auto db = ok(Database::open(db_file(dir)));
         ok(db->exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('alice');"));
     }
     const auto message = failure(Store::open(dir.str()));
     CHECK_THAT(message, Catch::Contains("not a tocsin state database"));
     CHECK_THAT(message, Catch::Contains("empty folder"));
 
-    auto db = ok(Database::open(dir.db_file()));
+    auto db = ok(Database::open(db_file(dir)));
     CHECK(query_int(*db, "SELECT count(*) FROM sqlite_schema") == 1);  // nothing was added
 }
 
@@ -166,10 +167,10 @@ TEST_CASE("the database runs in WAL mode", "[store]") {
     batch.samples.push_back(engine::Sample{"orders", {}, 3, at_ms(1000)});
     ok(store->commit(batch));
 
-    auto db = ok(Database::open(dir.db_file()));
+    auto db = ok(Database::open(db_file(dir)));
     CHECK(query_text(*db, "PRAGMA journal_mode") == "wal");
     CHECK(query_int(*db, "PRAGMA application_id") == schema::kApplicationId);
-    CHECK(std::filesystem::exists(dir.db_file() + "-wal"));
+    CHECK(std::filesystem::exists(db_file(dir) + "-wal"));
 }
 
 TEST_CASE("a state folder that cannot be created is reported", "[store]") {

@@ -9,13 +9,14 @@
 namespace tocsin::store {
 namespace {
 
+using test::db_file;
 using test::failure;
 using test::ok;
 using test::TempDir;
 
 TEST_CASE("the same statement can be used while it is already borrowed", "[store]") {
     TempDir dir;
-    auto db = ok(Database::open(dir.db_file()));
+    auto db = ok(Database::open(db_file(dir)));
     ok(db->exec("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2), (3);"));
 
     const char* sql = "SELECT n FROM t WHERE n >= ?1 ORDER BY n";
@@ -36,9 +37,9 @@ TEST_CASE("the same statement can be used while it is already borrowed", "[store
 
 TEST_CASE("sqlite errors keep SQLite's message and name the file", "[store]") {
     TempDir dir;
-    auto db = ok(Database::open(dir.db_file()));
+    auto db = ok(Database::open(db_file(dir)));
     const auto message = failure(db->prepare("SELECT * FROM missing_table"));
-    CHECK_THAT(message, Catch::Contains("store '" + dir.db_file() + "'"));
+    CHECK_THAT(message, Catch::Contains("store '" + db_file(dir) + "'"));
     CHECK_THAT(message, Catch::Contains("no such table: missing_table"));
 
     CHECK_THAT(failure(db->exec("CREATE TABLE t (")), Catch::Contains("incomplete input"));
@@ -50,7 +51,7 @@ TEST_CASE("sqlite errors keep SQLite's message and name the file", "[store]") {
 
 TEST_CASE("a failed transaction is rolled back", "[store]") {
     TempDir dir;
-    auto db = ok(Database::open(dir.db_file()));
+    auto db = ok(Database::open(db_file(dir)));
     ok(db->exec("CREATE TABLE t (n INTEGER NOT NULL)"));
     const auto message = failure(db->transaction([&]() -> Result<void> {
         BOOST_OUTCOME_TRY(db->exec("INSERT INTO t VALUES (1)"));

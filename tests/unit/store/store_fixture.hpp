@@ -3,45 +3,25 @@
 #include "engine/result.hpp"
 #include "engine/time.hpp"
 #include "store/store.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
 
-/// Shared helpers for the store tests: a real temp directory and result unwrapping that shows the
-/// store's own error text when something fails.
+/// Shared helpers for the store tests: the shared temp directory fixture and result unwrapping
+/// that shows the store's own error text when something fails.
 namespace tocsin::store::test {
 
-/// A fresh directory under TMPDIR, removed with everything in it at scope exit.
-class TempDir {
-public:
-    TempDir() {
-        const auto base = std::filesystem::temp_directory_path() / "tocsin-store-XXXXXX";
-        std::string pattern = base.string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            FAIL("mkdtemp failed for " << pattern);
-        }
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);  // best effort; a leftover temp dir is harmless
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
+using tocsin::testing::TempDir;
 
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-    [[nodiscard]] std::string str() const { return path_.string(); }
-    [[nodiscard]] std::string db_file() const { return (path_ / Store::kFileName).string(); }
-
-private:
-    std::filesystem::path path_;
-};
+/// The store's SQLite file inside `dir`, where Store::open(dir.str()) puts it.
+inline std::string db_file(const TempDir& dir) {
+    return (dir.path() / Store::kFileName).string();
+}
 
 /// The value of a successful result; fails the test with the error text otherwise.
 template <class T>
