@@ -42,7 +42,12 @@ void print_keys(const char* title, const std::vector<plugin_host::KeySpec>& keys
             flags += ", required";
         }
         if (k.default_json) {
-            flags += ", default " + *k.default_json;
+            std::string shown = *k.default_json;
+            if (k.type == TOCSIN_TYPE_DURATION && !shown.empty() && shown.front() != '"') {
+                // Durations cross the ABI as milliseconds; show them as users write them.
+                shown = engine::format_duration(engine::Duration{std::stoll(shown)});
+            }
+            flags += ", default " + shown;
         }
         if (k.secret) {
             flags += ", secret";
@@ -95,9 +100,9 @@ int command_plugins(const std::string& config_path, const std::vector<std::strin
     }
     const auto registry = plugin_host::Registry::scan(search);
     for (const auto& p : registry.plugins()) {
-        std::cout << fmt::format("{} {} ({}, ABI {}.{})  {}\n    {}\n    file: {}\n", p.name, p.version,
+        std::cout << fmt::format("{} {} ({}, ABI {}.{})\n    {}\n    file: {}\n", p.name, p.version,
                                  p.kind == TOCSIN_KIND_SOURCE ? "source" : "notifier", p.abi_major, p.abi_minor,
-                                 "", p.description, p.path);
+                                 p.description, p.path);
         print_keys("keys", p.config_keys);
         print_keys("per-KPI keys", p.kpi_keys);
     }
