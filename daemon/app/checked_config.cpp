@@ -1,6 +1,7 @@
 #include "app/checked_config.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "plugin_host/config_check.hpp"
 #include "plugin_host/instances.hpp"
