@@ -1,5 +1,7 @@
 // Engine benchmarks: threshold evaluations per second and memory per alert instance.
 // See bench/README.md for how to run them and what the numbers mean.
+#include "engine/engine.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <malloc.h>
@@ -7,8 +9,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "engine/engine.hpp"
 
 namespace {
 
@@ -51,7 +51,9 @@ std::shared_ptr<const LoadedConfig> make_config(int kpis) {
 
 /// Values that cross no threshold most of the time and breach in one sample of 64, so some
 /// instances go pending and come back (the common case of a healthy fleet).
-double value_for(std::int64_t round, int i) { return ((round + i) % 64 == 0) ? 150.0 : 50.0; }
+double value_for(std::int64_t round, int i) {
+    return ((round + i) % 64 == 0) ? 150.0 : 50.0;
+}
 
 // 10,000 rules on 10,000 KPIs: every sample reaches one KPI and its one rule.
 void BM_IngestTenThousandRules(benchmark::State& state) {
@@ -72,8 +74,8 @@ void BM_IngestTenThousandRules(benchmark::State& state) {
         ++round;
     }
     state.SetItemsProcessed(state.iterations() * kCount);
-    state.counters["evaluations/s"] =
-        benchmark::Counter(static_cast<double>(state.iterations()) * kCount, benchmark::Counter::kIsRate);
+    state.counters["evaluations/s"] = benchmark::Counter(
+        static_cast<double>(state.iterations()) * kCount, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_IngestTenThousandRules)->Unit(benchmark::kMillisecond);
 
@@ -84,7 +86,8 @@ void BM_IngestManySeriesOneKpi(benchmark::State& state) {
     std::vector<Sample> batch(kCount);
     for (int i = 0; i < kCount; ++i) {
         batch[static_cast<std::size_t>(i)].kpi = "kpi_0";
-        batch[static_cast<std::size_t>(i)].labels = {{"customer", "c" + std::to_string(i)}, {"plan", "pro"}};
+        batch[static_cast<std::size_t>(i)].labels = {{"customer", "c" + std::to_string(i)},
+                                                     {"plan", "pro"}};
     }
     std::int64_t round = 0;
     for (auto _ : state) {
@@ -97,8 +100,8 @@ void BM_IngestManySeriesOneKpi(benchmark::State& state) {
         ++round;
     }
     state.SetItemsProcessed(state.iterations() * kCount);
-    state.counters["evaluations/s"] =
-        benchmark::Counter(static_cast<double>(state.iterations()) * kCount, benchmark::Counter::kIsRate);
+    state.counters["evaluations/s"] = benchmark::Counter(
+        static_cast<double>(state.iterations()) * kCount, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_IngestManySeriesOneKpi)->Unit(benchmark::kMillisecond);
 
@@ -107,7 +110,8 @@ void BM_AdvanceFiresTenThousand(benchmark::State& state) {
     const auto cfg = make_config(1);
     std::vector<Sample> batch(kCount);
     for (int i = 0; i < kCount; ++i) {
-        batch[static_cast<std::size_t>(i)] = Sample{"kpi_0", {{"customer", "c" + std::to_string(i)}}, 150.0, kStart};
+        batch[static_cast<std::size_t>(i)] =
+            Sample{"kpi_0", {{"customer", "c" + std::to_string(i)}}, 150.0, kStart};
     }
     for (auto _ : state) {
         state.PauseTiming();
@@ -123,7 +127,9 @@ void BM_AdvanceFiresTenThousand(benchmark::State& state) {
 }
 BENCHMARK(BM_AdvanceFiresTenThousand)->Unit(benchmark::kMillisecond);
 
-std::size_t heap_in_use() { return mallinfo2().uordblks; }
+std::size_t heap_in_use() {
+    return mallinfo2().uordblks;
+}
 
 // Memory: heap growth per firing instance with 10,000 instances firing (one KPI, 10,000
 // series). bytes/instance counts everything the engine holds for a firing series (series,

@@ -9,7 +9,7 @@ packages=(
     libboost-url1.81-dev libboost-filesystem1.81-dev
     libyaml-cpp-dev liblua5.4-dev libcurl4-openssl-dev libsqlite3-dev
     catch2 libspdlog-dev libfmt-dev libhowardhinnant-date-dev libpq-dev
-    libbenchmark-dev
+    libbenchmark-dev clang-format-16
 )
 
 missing=()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to every test: installs the Debian packages, builds, runs the
 # unit, plugin and integration tests (ctest), the rule packs' `tocsin test` files, `tocsin check`
-# on the shipped configs, and the unit tests again under AddressSanitizer + UBSan.
+# on the shipped configs, a format check, and the unit tests again under AddressSanitizer + UBSan.
 # Set TOCSIN_SKIP_ASAN=1 to skip the sanitizer pass while iterating.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,11 @@ bash scripts/setup.sh
 strict=()
 if [ "${CI:-}" = "true" ]; then
     strict=(-DTOCSIN_WARNINGS_AS_ERRORS=ON)
+fi
+
+echo "== format (clang-format-16, .clang-format)"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files -z '*.cpp' '*.hpp' '*.h' | xargs -0 clang-format-16 --dry-run --Werror
 fi
 
 echo "== build"

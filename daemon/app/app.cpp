@@ -1,14 +1,14 @@
 #include "app/app.hpp"
 
-#include <iostream>
-#include <string>
-#include <vector>
-
-#include <boost/program_options.hpp>
-
 #include "app/commands.hpp"
 #include "app/daemon.hpp"
 #include "app/log.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <iostream>
+#include <string>
+#include <vector>
 
 namespace tocsin::app {
 namespace po = boost::program_options;
@@ -34,7 +34,9 @@ struct Parsed {
 };
 
 /// Parses the options after the command name; unknown options are errors.
-Parsed parse(const std::vector<std::string>& args, const po::options_description& options, bool allow_positional) {
+Parsed parse(const std::vector<std::string>& args,
+             const po::options_description& options,
+             bool allow_positional) {
     po::options_description all;
     all.add(options);
     all.add_options()("positional", po::value<std::vector<std::string>>(), "");
@@ -53,15 +55,19 @@ Parsed parse(const std::vector<std::string>& args, const po::options_description
 
 int dispatch(const std::string& command, const std::vector<std::string>& args) {
     po::options_description config_opt("options");
-    config_opt.add_options()("config,c", po::value<std::string>()->default_value(kDefaultConfig), "config file");
+    config_opt.add_options()(
+        "config,c", po::value<std::string>()->default_value(kDefaultConfig), "config file");
 
     if (command == "run") {
         po::options_description opts;
         opts.add(config_opt);
-        opts.add_options()("log-level", po::value<std::string>()->default_value("info"), "debug|info|warning|error");
+        opts.add_options()("log-level",
+                           po::value<std::string>()->default_value("info"),
+                           "debug|info|warning|error");
         auto p = parse(args, opts, false);
         // Under systemd (NOTIFY_SOCKET or JOURNAL_STREAM set) journald stamps the time itself.
-        const bool systemd = std::getenv("JOURNAL_STREAM") != nullptr;  // NOLINT(concurrency-mt-unsafe)
+        const bool systemd =
+            std::getenv("JOURNAL_STREAM") != nullptr;  // NOLINT(concurrency-mt-unsafe)
         log::init(p.vars["log-level"].as<std::string>(), systemd);
         return run_daemon(RunOptions{p.vars["config"].as<std::string>()});
     }
@@ -71,7 +77,8 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
         opts.add_options()("format", po::value<std::string>()->default_value("text"), "text|json");
         auto p = parse(args, opts, false);
         log::init("error", false);
-        return command_check(p.vars["config"].as<std::string>(), p.vars["format"].as<std::string>() == "json");
+        return command_check(p.vars["config"].as<std::string>(),
+                             p.vars["format"].as<std::string>() == "json");
     }
     if (command == "test") {
         po::options_description opts;
@@ -85,7 +92,9 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
     if (command == "plugins") {
         po::options_description opts;
         opts.add(config_opt);
-        opts.add_options()("plugin-dir", po::value<std::vector<std::string>>()->composing(), "directory to search");
+        opts.add_options()("plugin-dir",
+                           po::value<std::vector<std::string>>()->composing(),
+                           "directory to search");
         auto p = parse(args, opts, false);
         std::vector<std::string> dirs;
         if (p.vars.count("plugin-dir") != 0) {

@@ -1,18 +1,21 @@
 #include "app/checked_config.hpp"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include "plugin_host/config_check.hpp"
 #include "plugin_host/instances.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace tocsin::app {
 namespace {
 
-const char* kind_word(tocsin_plugin_kind kind) { return kind == TOCSIN_KIND_SOURCE ? "source" : "notifier"; }
+const char* kind_word(tocsin_plugin_kind kind) {
+    return kind == TOCSIN_KIND_SOURCE ? "source" : "notifier";
+}
 
 /// Finds the plugin an instance names, reporting a refused or missing module at `plugin:`.
-const plugin_host::PluginInfo* resolve_plugin(const engine::PluginInstanceConfig& inst, tocsin_plugin_kind kind,
+const plugin_host::PluginInfo* resolve_plugin(const engine::PluginInstanceConfig& inst,
+                                              tocsin_plugin_kind kind,
                                               const plugin_host::Registry& registry,
                                               const std::vector<std::string>& plugin_dirs,
                                               engine::Diagnostics& diags) {
@@ -22,7 +25,8 @@ const plugin_host::PluginInfo* resolve_plugin(const engine::PluginInstanceConfig
     const std::string path = fmt::format("{} '{}' > plugin", kind_word(kind), inst.name);
     for (const auto& refusal : registry.refusals()) {
         if (refusal.path.find(inst.plugin) != std::string::npos) {
-            diags.error(inst.plugin_loc, path,
+            diags.error(inst.plugin_loc,
+                        path,
                         fmt::format("plugin '{}' was refused: {}", inst.plugin, refusal.reason));
             return nullptr;
         }
@@ -37,16 +41,25 @@ const plugin_host::PluginInfo* resolve_plugin(const engine::PluginInstanceConfig
     if (auto close = engine::closest_match(inst.plugin, names); !close.empty()) {
         hint = fmt::format(" (did you mean '{}'?)", close);
     }
-    diags.error(inst.plugin_loc, path,
-                fmt::format("unknown {} plugin '{}'{}; found: {}; searched: {}", kind_word(kind), inst.plugin, hint,
+    diags.error(inst.plugin_loc,
+                path,
+                fmt::format("unknown {} plugin '{}'{}; found: {}; searched: {}",
+                            kind_word(kind),
+                            inst.plugin,
+                            hint,
                             names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")),
-                            plugin_dirs.empty() ? "no plugin_dirs" : fmt::format("{}", fmt::join(plugin_dirs, ", "))));
+                            plugin_dirs.empty() ? "no plugin_dirs"
+                                                : fmt::format("{}", fmt::join(plugin_dirs, ", "))));
     return nullptr;
 }
 
-void check_instances(const std::vector<engine::PluginInstanceConfig>& configured, tocsin_plugin_kind kind,
-                     const plugin_host::Registry& registry, const engine::Config& config, const CheckOptions& options,
-                     std::vector<CheckedInstance>& out, engine::Diagnostics& diags) {
+void check_instances(const std::vector<engine::PluginInstanceConfig>& configured,
+                     tocsin_plugin_kind kind,
+                     const plugin_host::Registry& registry,
+                     const engine::Config& config,
+                     const CheckOptions& options,
+                     std::vector<CheckedInstance>& out,
+                     engine::Diagnostics& diags) {
     for (const auto& inst : configured) {
         const auto* info = resolve_plugin(inst, kind, registry, config.plugin_dirs, diags);
         if (info == nullptr) {
@@ -60,16 +73,19 @@ void check_instances(const std::vector<engine::PluginInstanceConfig>& configured
             // Lets the plugin check cross-field rules; configure() does no I/O by contract.
             const std::string path = fmt::format("{} '{}'", kind_word(kind), inst.name);
             if (kind == TOCSIN_KIND_SOURCE) {
-                if (auto made = plugin_host::SourceInstance::create(*info, inst.name, *json); !made) {
+                if (auto made = plugin_host::SourceInstance::create(*info, inst.name, *json);
+                    !made) {
                     diags.error(inst.loc, path, made.error().message);
                     continue;
                 }
-            } else if (auto made = plugin_host::NotifierInstance::create(*info, inst.name, *json); !made) {
+            } else if (auto made = plugin_host::NotifierInstance::create(*info, inst.name, *json);
+                       !made) {
                 diags.error(inst.loc, path, made.error().message);
                 continue;
             }
         }
-        out.push_back(CheckedInstance{inst.name, info, *json, plugin_host::redacted_config(inst, *info), inst.timeout});
+        out.push_back(CheckedInstance{
+            inst.name, info, *json, plugin_host::redacted_config(inst, *info), inst.timeout});
     }
 }
 
@@ -84,7 +100,8 @@ const CheckedInstance* CheckedConfig::find_source(const std::string& name) const
     return nullptr;
 }
 
-std::optional<CheckedConfig> check_config(const std::string& config_path, engine::Diagnostics& diags,
+std::optional<CheckedConfig> check_config(const std::string& config_path,
+                                          engine::Diagnostics& diags,
                                           const CheckOptions& options) {
     // Partial: a broken rule file must not hide mistakes in plugin keys; every problem is
     // reported in one run, and nothing is returned unless there were none.
@@ -92,16 +109,27 @@ std::optional<CheckedConfig> check_config(const std::string& config_path, engine
     if (!loaded) {
         return std::nullopt;
     }
-    auto registry = std::make_shared<plugin_host::Registry>(plugin_host::Registry::scan(loaded->config.plugin_dirs));
+    auto registry = std::make_shared<plugin_host::Registry>(
+        plugin_host::Registry::scan(loaded->config.plugin_dirs));
     for (const auto& refusal : registry->refusals()) {
         diags.warning(engine::SourceLoc{refusal.path, 0, 0}, "plugin", refusal.reason);
     }
 
     CheckedConfig checked;
-    check_instances(loaded->config.sources, TOCSIN_KIND_SOURCE, *registry, loaded->config, options, checked.sources,
+    check_instances(loaded->config.sources,
+                    TOCSIN_KIND_SOURCE,
+                    *registry,
+                    loaded->config,
+                    options,
+                    checked.sources,
                     diags);
-    check_instances(loaded->config.notifiers, TOCSIN_KIND_NOTIFIER, *registry, loaded->config, options,
-                    checked.notifiers, diags);
+    check_instances(loaded->config.notifiers,
+                    TOCSIN_KIND_NOTIFIER,
+                    *registry,
+                    loaded->config,
+                    options,
+                    checked.notifiers,
+                    diags);
 
     for (const auto& kpi : loaded->rules.kpis) {
         const auto* source = checked.find_source(kpi.source);

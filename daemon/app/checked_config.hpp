@@ -1,15 +1,15 @@
 #pragma once
 
+#include "engine/diagnostics.hpp"
+#include "engine/loader.hpp"
+#include "engine/model.hpp"
+#include "plugin_host/registry.hpp"
+
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "engine/diagnostics.hpp"
-#include "engine/loader.hpp"
-#include "engine/model.hpp"
-#include "plugin_host/registry.hpp"
 
 /// The reload path, shared by `tocsin check`, start-up and every reload: load the config and rule
 /// files, find the plugins, check every plugin instance's keys and every KPI's source keys, and
@@ -42,7 +42,8 @@ struct CheckOptions {
     engine::EnvLookup env = engine::process_env();
 };
 
-[[nodiscard]] std::optional<CheckedConfig> check_config(const std::string& config_path, engine::Diagnostics& diags,
+[[nodiscard]] std::optional<CheckedConfig> check_config(const std::string& config_path,
+                                                        engine::Diagnostics& diags,
                                                         const CheckOptions& options = {});
 
 }  // namespace tocsin::app

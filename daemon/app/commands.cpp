@@ -1,12 +1,12 @@
 #include "app/commands.hpp"
 
-#include <iostream>
-
-#include <fmt/format.h>
-
 #include "app/checked_config.hpp"
 #include "engine/rule_test.hpp"
 #include "plugin_host/registry.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
 
 namespace tocsin::app {
 namespace {
@@ -71,10 +71,15 @@ int command_check(const std::string& config_path, bool json) {
     }
     if (!json) {
         const auto& loaded = *checked->loaded;
-        std::cout << fmt::format("{}: ok: {} KPI(s), {} rule(s), {} polic{}, {} source(s), {} notifier(s)\n",
-                                 config_path, loaded.rules.kpis.size(), loaded.rules.rules.size(),
-                                 loaded.rules.policies.size(), loaded.rules.policies.size() == 1 ? "y" : "ies",
-                                 checked->sources.size(), checked->notifiers.size());
+        std::cout << fmt::format(
+            "{}: ok: {} KPI(s), {} rule(s), {} polic{}, {} source(s), {} notifier(s)\n",
+            config_path,
+            loaded.rules.kpis.size(),
+            loaded.rules.rules.size(),
+            loaded.rules.policies.size(),
+            loaded.rules.policies.size() == 1 ? "y" : "ies",
+            checked->sources.size(),
+            checked->notifiers.size());
     }
     return 0;
 }
@@ -100,9 +105,14 @@ int command_plugins(const std::string& config_path, const std::vector<std::strin
     }
     const auto registry = plugin_host::Registry::scan(search);
     for (const auto& p : registry.plugins()) {
-        std::cout << fmt::format("{} {} ({}, ABI {}.{})\n    {}\n    file: {}\n", p.name, p.version,
-                                 p.kind == TOCSIN_KIND_SOURCE ? "source" : "notifier", p.abi_major, p.abi_minor,
-                                 p.description, p.path);
+        std::cout << fmt::format("{} {} ({}, ABI {}.{})\n    {}\n    file: {}\n",
+                                 p.name,
+                                 p.version,
+                                 p.kind == TOCSIN_KIND_SOURCE ? "source" : "notifier",
+                                 p.abi_major,
+                                 p.abi_minor,
+                                 p.description,
+                                 p.path);
         print_keys("keys", p.config_keys);
         print_keys("per-KPI keys", p.kpi_keys);
     }

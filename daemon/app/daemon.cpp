@@ -1,15 +1,5 @@
 #include "app/daemon.hpp"
 
-#include <csignal>
-#include <map>
-#include <memory>
-#include <set>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "app/checked_config.hpp"
 #include "app/delivery.hpp"
 #include "app/log.hpp"
@@ -18,6 +8,16 @@
 #include "app/worker_pool.hpp"
 #include "engine/engine.hpp"
 #include "store/store.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <map>
+#include <memory>
+#include <set>
 
 namespace tocsin::app {
 namespace asio = boost::asio;
@@ -30,7 +30,9 @@ constexpr std::size_t kWorkerThreads = 8;
 constexpr std::size_t kWorkerQueue = 4096;
 constexpr Duration kDefaultEvery{std::chrono::minutes(1)};
 
-TimePoint wall_now() { return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()); }
+TimePoint wall_now() {
+    return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+}
 
 /// The plugin instances of one configuration generation.
 struct Runtime {
@@ -59,8 +61,8 @@ std::shared_ptr<Runtime> instantiate(CheckedConfig checked) {
             ok = false;
             continue;
         }
-        rt->notifiers[n.name] =
-            NotifierHandle{std::shared_ptr<plugin_host::NotifierInstance>(std::move(made).value()), n.timeout};
+        rt->notifiers[n.name] = NotifierHandle{
+            std::shared_ptr<plugin_host::NotifierInstance>(std::move(made).value()), n.timeout};
     }
     if (!ok) {
         return nullptr;
@@ -71,7 +73,8 @@ std::shared_ptr<Runtime> instantiate(CheckedConfig checked) {
 
 /// The KPIs one source collects together at one interval.
 struct CollectGroup {
-    CollectGroup(asio::io_context& loop, std::string source_name) : source(std::move(source_name)), timer(loop) {}
+    CollectGroup(asio::io_context& loop, std::string source_name)
+        : source(std::move(source_name)), timer(loop) {}
     std::string source;
     Duration every{};
     Duration timeout{};
@@ -101,7 +104,8 @@ void log_diagnostics(const engine::Diagnostics& diags) {
 
 class Daemon {
 public:
-    explicit Daemon(RunOptions options) : options_(std::move(options)), signals_(loop_), engine_timer_(loop_) {}
+    explicit Daemon(RunOptions options)
+        : options_(std::move(options)), signals_(loop_), engine_timer_(loop_) {}
 
     int run();
 
@@ -110,7 +114,8 @@ private:
     void shutdown();
     void watch_signals();
     void reload();
-    void apply(std::shared_ptr<Runtime> rt, const std::vector<engine::AlertInstance>& carried,
+    void apply(std::shared_ptr<Runtime> rt,
+               const std::vector<engine::AlertInstance>& carried,
                const std::vector<engine::Sample>& latest);
     void schedule_collections();
     void cancel_collections();
@@ -138,9 +143,12 @@ int Daemon::run() {
         return 1;
     }
     sd_notify("READY=1\nSTATUS=running");
-    log::info("tocsin", "running: {} rule(s) on {} KPI(s), {} source(s), {} notifier(s)",
-              runtime_->checked.loaded->rules.rules.size(), runtime_->checked.loaded->rules.kpis.size(),
-              runtime_->sources.size(), runtime_->notifiers.size());
+    log::info("tocsin",
+              "running: {} rule(s) on {} KPI(s), {} source(s), {} notifier(s)",
+              runtime_->checked.loaded->rules.rules.size(),
+              runtime_->checked.loaded->rules.kpis.size(),
+              runtime_->sources.size(),
+              runtime_->notifiers.size());
     loop_.run();
     sd_notify("STOPPING=1");
     shutdown();
@@ -156,14 +164,18 @@ bool Daemon::start() {
     auto checked = check_config(options_.config_path, diags, check_options);
     if (!checked) {
         log_diagnostics(diags);
-        log::critical("tocsin", "configuration has {} error(s); not starting. Fix them, then run 'tocsin check -c {}'",
-                      diags.error_count(), options_.config_path);
+        log::critical(
+            "tocsin",
+            "configuration has {} error(s); not starting. Fix them, then run 'tocsin check -c {}'",
+            diags.error_count(),
+            options_.config_path);
         return false;
     }
     state_dir_ = checked->loaded->config.state_dir;
     auto opened = store::Store::open(state_dir_);
     if (!opened) {
-        log::critical("store", "cannot open the state database: {}; not starting", opened.error().text());
+        log::critical(
+            "store", "cannot open the state database: {}; not starting", opened.error().text());
         return false;
     }
     store_ = std::move(opened).value();
@@ -175,7 +187,8 @@ bool Daemon::start() {
     auto instances = store_->load_instances();
     auto latest = store_->latest_samples();
     if (!instances || !latest) {
-        log::critical("store", "cannot read saved state: {}; not starting",
+        log::critical("store",
+                      "cannot read saved state: {}; not starting",
                       (!instances ? instances.error() : latest.error()).text());
         return false;
     }
@@ -184,7 +197,8 @@ bool Daemon::start() {
     delivery_options.sample_retention = rt->checked.loaded->config.retention;
     delivery_options.outbox_retention = rt->checked.loaded->config.retention;
     delivery_ = std::make_unique<Delivery>(*store_, *pool_, delivery_options);
-    log::info("store", "restored {} active alert(s) from {}", instances.value().size(), store_->path());
+    log::info(
+        "store", "restored {} active alert(s) from {}", instances.value().size(), store_->path());
     apply(std::move(rt), instances.value(), latest.value());
     delivery_->start();
     signals_.add(SIGINT);
@@ -198,7 +212,8 @@ void Daemon::shutdown() {
     cancel_collections();
     engine_timer_.cancel();
     if (pool_ && !pool_->stop(std::chrono::seconds(10))) {
-        log::warning("tocsin", "some plugin calls did not finish within 10s; stopping without them");
+        log::warning("tocsin",
+                     "some plugin calls did not finish within 10s; stopping without them");
     }
     if (delivery_) {
         delivery_->stop();  // commits what the loop handed over, records the last send results
@@ -238,7 +253,8 @@ void Daemon::reload() {
     std::shared_ptr<Runtime> rt;
     if (checked) {
         if (checked->loaded->config.state_dir != state_dir_) {
-            log::warning("tocsin", "state_dir changed to {}; it takes effect at the next restart",
+            log::warning("tocsin",
+                         "state_dir changed to {}; it takes effect at the next restart",
                          checked->loaded->config.state_dir);
         }
         rt = instantiate(std::move(*checked));
@@ -246,13 +262,16 @@ void Daemon::reload() {
         log_diagnostics(diags);
     }
     if (!rt) {
-        log::error("tocsin", "reload refused ({} error(s)); still running the previous configuration",
+        log::error("tocsin",
+                   "reload refused ({} error(s)); still running the previous configuration",
                    diags.error_count());
         sd_notify("READY=1\nSTATUS=running; last reload refused");
         return;
     }
     apply(std::move(rt), engine_->instances(), engine_->latest());
-    log::info("tocsin", "reloaded: {} rule(s) on {} KPI(s)", runtime_->checked.loaded->rules.rules.size(),
+    log::info("tocsin",
+              "reloaded: {} rule(s) on {} KPI(s)",
+              runtime_->checked.loaded->rules.rules.size(),
               runtime_->checked.loaded->rules.kpis.size());
     sd_notify("READY=1\nSTATUS=running; configuration reloaded");
 }
@@ -260,7 +279,8 @@ void Daemon::reload() {
 /// Swaps in a runtime: a new engine restores the carried alert state (from the store at start-up,
 /// from the old engine on reload), re-evaluates the latest values under the new rules, and the
 /// collections restart.
-void Daemon::apply(std::shared_ptr<Runtime> rt, const std::vector<engine::AlertInstance>& carried,
+void Daemon::apply(std::shared_ptr<Runtime> rt,
+                   const std::vector<engine::AlertInstance>& carried,
                    const std::vector<engine::Sample>& latest) {
     cancel_collections();
     const auto now = wall_now();
@@ -300,7 +320,8 @@ void Daemon::schedule_collections() {
             group->instance = instance->second;
         }
         auto params = runtime_->checked.kpi_params_json.find(kpi.name);
-        group->queries.push_back({kpi.name, params == runtime_->checked.kpi_params_json.end() ? "{}" : params->second});
+        group->queries.push_back(
+            {kpi.name, params == runtime_->checked.kpi_params_json.end() ? "{}" : params->second});
     }
     for (auto& [key, group] : by_key) {
         groups_.push_back(group);
@@ -328,7 +349,8 @@ void Daemon::collect(const CollectGroupPtr& group) {
     });
     const std::string component = "source '" + group->source + "'";
     if (group->in_flight) {
-        log::warning(component, "previous collection still running after {}; skipping this round",
+        log::warning(component,
+                     "previous collection still running after {}; skipping this round",
                      engine::format_duration(group->every));
         return;
     }
@@ -346,13 +368,15 @@ void Daemon::collect(const CollectGroupPtr& group) {
     }
 }
 
-void Daemon::on_collected(const CollectGroupPtr& group, Result<std::vector<engine::Sample>> result) {
+void Daemon::on_collected(const CollectGroupPtr& group,
+                          Result<std::vector<engine::Sample>> result) {
     group->in_flight = false;
     const std::string component = "source '" + group->source + "'";
     if (!result) {
         // Logged once per outage; its KPIs go stale and `nodata` rules take over.
         if (!group->failing) {
-            log::warning(component, "collection failed: {}; its KPIs go stale until it recovers",
+            log::warning(component,
+                         "collection failed: {}; its KPIs go stale until it recovers",
                          result.error().message);
         }
         group->failing = true;
@@ -381,8 +405,12 @@ void Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out)
     batch.upserted = std::move(out.upserted);
     batch.removed = std::move(out.removed);
     for (const auto& n : out.notifications) {
-        log::info("alert '" + n.alert + "'", "{} {} (value {:.6g}) -> notifier '{}'", engine::to_string(n.kind),
-                  engine::to_string(n.severity), n.value, n.notifier);
+        log::info("alert '" + n.alert + "'",
+                  "{} {} (value {:.6g}) -> notifier '{}'",
+                  engine::to_string(n.kind),
+                  engine::to_string(n.severity),
+                  n.value,
+                  n.notifier);
         store::OutboxItem item;
         item.id = n.id;
         item.notifier = n.notifier;

@@ -1,18 +1,18 @@
 #include "app/delivery.hpp"
 
-#include <algorithm>
-#include <deque>
-#include <mutex>
-#include <random>
-#include <set>
-#include <thread>
+#include "app/log.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "app/log.hpp"
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
 
 namespace tocsin::app {
 namespace asio = boost::asio;
@@ -21,7 +21,9 @@ using engine::TimePoint;
 
 namespace {
 
-TimePoint wall_now() { return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()); }
+TimePoint wall_now() {
+    return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+}
 
 std::chrono::steady_clock::duration until(TimePoint t) {
     return std::max(Duration{0}, t - wall_now());
@@ -31,8 +33,14 @@ std::chrono::steady_clock::duration until(TimePoint t) {
 
 struct Delivery::Impl {
     Impl(store::Store& s, WorkerPool& p, DeliveryOptions o)
-        : store(s), pool(p), options(o), work(asio::make_work_guard(ctx)), commit_retry(ctx), pump_timer(ctx),
-          prune_timer(ctx), rng(std::random_device{}()) {}
+        : store(s),
+          pool(p),
+          options(o),
+          work(asio::make_work_guard(ctx)),
+          commit_retry(ctx),
+          pump_timer(ctx),
+          prune_timer(ctx),
+          rng(std::random_device{}()) {}
 
     store::Store& store;
     WorkerPool& pool;
@@ -60,8 +68,12 @@ struct Delivery::Impl {
             auto r = store.commit(batches.front());
             if (!r) {
                 if (!commit_failing) {
-                    log::error("store", "cannot persist alert state and notifications: {}; holding {} step(s) in "
-                               "memory and retrying every second", r.error().text(), batches.size());
+                    log::error(
+                        "store",
+                        "cannot persist alert state and notifications: {}; holding {} step(s) in "
+                        "memory and retrying every second",
+                        r.error().text(),
+                        batches.size());
                 }
                 commit_failing = true;
                 commit_retry.expires_after(std::chrono::seconds(1));
@@ -91,7 +103,8 @@ struct Delivery::Impl {
             return std::min(Duration{retry_after_ms}, Duration{std::chrono::hours(1)});
         }
         const int shift = std::min(attempts, 20);
-        auto base = std::min(options.initial_backoff * (std::int64_t{1} << shift), options.max_backoff);
+        auto base =
+            std::min(options.initial_backoff * (std::int64_t{1} << shift), options.max_backoff);
         // Jitter keeps many alerts that failed together from retrying in lock step.
         std::uniform_real_distribution<double> jitter(0.8, 1.2);
         return Duration{static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(rng))};
@@ -105,7 +118,8 @@ struct Delivery::Impl {
         }
         auto pending = store.list_outbox(store::OutboxState::Pending, 100000);
         if (!pending) {
-            log::error("store", "cannot read the outbox: {}; retrying in 5s", pending.error().text());
+            log::error(
+                "store", "cannot read the outbox: {}; retrying in 5s", pending.error().text());
             arm_pump(wall_now() + std::chrono::seconds(5));
             return;
         }
@@ -125,11 +139,13 @@ struct Delivery::Impl {
             auto it = current.find(item.notifier);
             if (it == current.end()) {
                 record_failure(item, "notifier '" + item.notifier + "' is no longer configured");
-                seen.erase(item.notifier);  // let the next item of that name be considered next pump
+                seen.erase(
+                    item.notifier);  // let the next item of that name be considered next pump
                 continue;
             }
             if (item.next_attempt_at > now) {
-                next_due = next_due ? std::min(*next_due, item.next_attempt_at) : item.next_attempt_at;
+                next_due =
+                    next_due ? std::min(*next_due, item.next_attempt_at) : item.next_attempt_at;
                 continue;
             }
             send(std::move(item), it->second);
@@ -160,7 +176,8 @@ struct Delivery::Impl {
         });
         if (!queued) {
             busy.erase(item.notifier);
-            log::warning("notify", "worker queue full; notification '{}' waits for the next round", item.id);
+            log::warning(
+                "notify", "worker queue full; notification '{}' waits for the next round", item.id);
             arm_pump(wall_now() + std::chrono::seconds(1));
         }
     }
@@ -171,16 +188,25 @@ struct Delivery::Impl {
         const std::string component = "notify '" + item.notifier + "'";
         if (result.status == TOCSIN_OK) {
             if (auto r = store.mark_delivered(item.id, now, result.detail); !r) {
-                log::error("store", "cannot record delivery of '{}': {}", item.id, r.error().text());
+                log::error(
+                    "store", "cannot record delivery of '{}': {}", item.id, r.error().text());
             }
-            log::info(component, "delivered {} of alert '{}' ({}): {}", item.kind, item.alert, item.id, result.detail);
+            log::info(component,
+                      "delivered {} of alert '{}' ({}): {}",
+                      item.kind,
+                      item.alert,
+                      item.id,
+                      result.detail);
         } else if (result.status == TOCSIN_RETRY && now - item.created_at < options.give_up_after) {
             const auto wait = backoff(item.attempts, result.retry_after_ms);
             if (auto r = store.mark_retry(item.id, now + wait, result.detail); !r) {
                 log::error("store", "cannot record retry of '{}': {}", item.id, r.error().text());
             }
-            log::warning(component, "delivery failed: {}; retrying in {} (attempt {})", result.detail,
-                         engine::format_duration(std::chrono::duration_cast<Duration>(wait)), item.attempts + 1);
+            log::warning(component,
+                         "delivery failed: {}; retrying in {} (attempt {})",
+                         result.detail,
+                         engine::format_duration(std::chrono::duration_cast<Duration>(wait)),
+                         item.attempts + 1);
         } else {
             record_failure(item, result.detail);
         }
@@ -192,14 +218,20 @@ struct Delivery::Impl {
             log::error("store", "cannot record failure of '{}': {}", item.id, r.error().text());
         }
         log::error("notify '" + item.notifier + "'",
-                   "giving up on {} of alert '{}' ({}): {}; kept as a dead letter", item.kind, item.alert,
-                   item.id, why);
+                   "giving up on {} of alert '{}' ({}): {}; kept as a dead letter",
+                   item.kind,
+                   item.alert,
+                   item.id,
+                   why);
     }
 
     void prune() {
         const auto now = wall_now();
-        if (auto r = store.prune(now - options.sample_retention, now - options.outbox_retention); !r) {
-            log::warning("store", "pruning old history failed: {}; trying again in an hour", r.error().text());
+        if (auto r = store.prune(now - options.sample_retention, now - options.outbox_retention);
+            !r) {
+            log::warning("store",
+                         "pruning old history failed: {}; trying again in an hour",
+                         r.error().text());
         }
         prune_timer.expires_after(std::chrono::hours(1));
         prune_timer.async_wait([this](const boost::system::error_code& ec) {
@@ -215,7 +247,9 @@ Delivery::Delivery(store::Store& store, WorkerPool& pool, DeliveryOptions option
     impl_->thread = std::thread([this] { impl_->ctx.run(); });
 }
 
-Delivery::~Delivery() { stop(); }
+Delivery::~Delivery() {
+    stop();
+}
 
 void Delivery::submit(store::Batch batch) {
     asio::post(impl_->ctx, [impl = impl_.get(), batch = std::move(batch)]() mutable {

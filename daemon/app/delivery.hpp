@@ -1,13 +1,13 @@
 #pragma once
 
-#include <map>
-#include <memory>
-#include <string>
-
 #include "app/worker_pool.hpp"
 #include "engine/time.hpp"
 #include "plugin_host/instances.hpp"
 #include "store/store.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
 
 /// The store thread: commits engine steps to SQLite in order, and delivers the outbox.
 ///

@@ -1,9 +1,9 @@
 #include "app/log.hpp"
 
-#include <atomic>
-
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <atomic>
 
 namespace tocsin::log {
 namespace {
@@ -56,7 +56,9 @@ void init(std::string_view level, bool systemd) {
     }
 }
 
-bool enabled(Level level) { return static_cast<int>(level) >= g_min_level.load(std::memory_order_relaxed); }
+bool enabled(Level level) {
+    return static_cast<int>(level) >= g_min_level.load(std::memory_order_relaxed);
+}
 
 void write(Level level, std::string_view component, std::string_view message) {
     if (!enabled(level)) {

@@ -1,9 +1,9 @@
 #pragma once
 
+#include <fmt/format.h>
+
 #include <string>
 #include <string_view>
-
-#include <fmt/format.h>
 
 /// The one logging facade of the daemon. Every line names its component:
 ///   `component 'instance': what happened: why; what next`

@@ -21,7 +21,8 @@ boost::json::value optional_number(const std::optional<double>& v) {
 
 }  // namespace
 
-std::string render_notification_json(const engine::Notification& n, const std::string& external_url) {
+std::string render_notification_json(const engine::Notification& n,
+                                     const std::string& external_url) {
     const bool resolved = n.kind == engine::NotificationKind::Resolved;
     const char* status = resolved ? "resolved" : "firing";
 
@@ -42,8 +43,9 @@ std::string render_notification_json(const engine::Notification& n, const std::s
     alert["kpi"] = n.kpi;
     alert["fingerprint"] = n.fingerprint;
     alert["severity"] = engine::to_string(n.severity);
-    alert["previous_severity"] =
-        n.kind == engine::NotificationKind::SeverityChange ? engine::to_string(n.previous_severity) : "";
+    alert["previous_severity"] = n.kind == engine::NotificationKind::SeverityChange
+                                     ? engine::to_string(n.previous_severity)
+                                     : "";
     alert["nodata"] = n.nodata;
     alert["labels"] = labels_object(n.labels);
     alert["annotations"] = annotations;

@@ -12,7 +12,8 @@
 namespace tocsin::app {
 
 void sd_notify(std::string_view message) {
-    const char* path = std::getenv("NOTIFY_SOCKET");  // NOLINT(concurrency-mt-unsafe): read-only use
+    const char* path =
+        std::getenv("NOTIFY_SOCKET");  // NOLINT(concurrency-mt-unsafe): read-only use
     if (path == nullptr || path[0] == '\0') {
         return;
     }
@@ -31,7 +32,11 @@ void sd_notify(std::string_view message) {
         return;
     }
     const auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
-    (void)::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr),
+    (void)::sendto(fd,
+                   message.data(),
+                   message.size(),
+                   MSG_NOSIGNAL,
+                   reinterpret_cast<const sockaddr*>(&addr),
                    addr_len);
     ::close(fd);
 }

@@ -43,7 +43,8 @@ void worker_loop(const std::shared_ptr<WorkerPool::State>& s) {
 
 }  // namespace
 
-WorkerPool::WorkerPool(std::size_t threads, std::size_t queue_limit) : state_(std::make_shared<State>()) {
+WorkerPool::WorkerPool(std::size_t threads, std::size_t queue_limit)
+    : state_(std::make_shared<State>()) {
     state_->queue_limit = queue_limit;
     threads_.reserve(threads);
     for (std::size_t i = 0; i < threads; ++i) {
@@ -51,7 +52,9 @@ WorkerPool::WorkerPool(std::size_t threads, std::size_t queue_limit) : state_(st
     }
 }
 
-WorkerPool::~WorkerPool() { stop(); }
+WorkerPool::~WorkerPool() {
+    stop();
+}
 
 bool WorkerPool::submit(std::function<void()> job) {
     {
@@ -76,7 +79,8 @@ bool WorkerPool::stop(std::chrono::milliseconds grace) {
         state_->stopping = true;
         state_->queue.clear();
         state_->wake.notify_all();
-        all_exited = state_->exited_cv.wait_for(lock, grace, [&] { return state_->exited == threads_.size(); });
+        all_exited = state_->exited_cv.wait_for(
+            lock, grace, [&] { return state_->exited == threads_.size(); });
     }
     for (auto& t : threads_) {
         if (all_exited) {

@@ -45,8 +45,8 @@ std::string fingerprint(const Labels& labels) {
         fnv_mix(hash, value);
         fnv_mix(hash, kSeparator);
     }
-    static constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7',
-                                                  '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+    static constexpr std::array<char, 16> kHex = {
+        '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
     std::string out(16, '0');
     for (int i = 15; i >= 0; --i) {
         out[static_cast<std::size_t>(i)] = kHex[hash & 0xfU];

@@ -1,12 +1,12 @@
 #pragma once
 
+#include "engine/model.hpp"
+#include "engine/time.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "engine/model.hpp"
-#include "engine/time.hpp"
 
 /// Values that flow through the engine: samples in; alert instance state and notifications out.
 namespace tocsin::engine {
@@ -26,23 +26,24 @@ enum class AlertState : unsigned char { Inactive = 0, Pending = 1, Firing = 2 };
 /// store persists and what a restart or reload restores, so every timer is kept as the instant it
 /// started, never as a remaining duration.
 struct AlertInstance {
-    std::string rule;               // RuleDef::alert
+    std::string rule;  // RuleDef::alert
     std::string kpi;
-    Labels series_labels;           // labels of the KPI series this instance watches
-    std::string fingerprint;        // 16 hex digits, stable across restarts (see fingerprint())
+    Labels series_labels;     // labels of the KPI series this instance watches
+    std::string fingerprint;  // 16 hex digits, stable across restarts (see fingerprint())
     AlertState state = AlertState::Inactive;
     Severity severity = Severity::None;           // current severity while pending or firing
     Severity notified_severity = Severity::None;  // last severity recipients were told
-    bool nodata = false;            // active because the KPI has gone stale
-    double value = 0;               // last value seen
+    bool nodata = false;                          // active because the KPI has gone stale
+    double value = 0;                             // last value seen
     std::optional<double> threshold;  // the level currently breached (its low, or the nearer bound)
-    TimePoint pending_since{};      // set while pending or firing
-    TimePoint firing_since{};       // set while firing; the alert's startsAt
-    std::optional<TimePoint> clear_since;  // firing, condition no longer holds: keep_firing_for runs
-    TimePoint last_sample_at{};     // newest sample of the series (staleness counts from here)
-    std::vector<std::string> notified;     // notifier instances told of this firing
-    std::uint32_t steps_done = 0;   // policy steps already run for this firing
-    std::uint64_t seq = 0;          // notifications emitted for this firing; part of their ids
+    TimePoint pending_since{};        // set while pending or firing
+    TimePoint firing_since{};         // set while firing; the alert's startsAt
+    std::optional<TimePoint>
+        clear_since;                    // firing, condition no longer holds: keep_firing_for runs
+    TimePoint last_sample_at{};         // newest sample of the series (staleness counts from here)
+    std::vector<std::string> notified;  // notifier instances told of this firing
+    std::uint32_t steps_done = 0;       // policy steps already run for this firing
+    std::uint64_t seq = 0;              // notifications emitted for this firing; part of their ids
 };
 
 /// The labels an alert shows: series labels, then the rule's labels, then `alertname`.
@@ -58,25 +59,25 @@ enum class NotificationKind : unsigned char { Firing, SeverityChange, Resolved }
 /// One message to one notifier instance, decided by the engine. The app renders it to JSON, writes
 /// it to the outbox and delivers it.
 struct Notification {
-    std::string id;                 // "<fingerprint>-<firing_since ms>-<seq>/<notifier>", unique, stable
+    std::string id;  // "<fingerprint>-<firing_since ms>-<seq>/<notifier>", unique, stable
     std::string notifier;
     NotificationKind kind = NotificationKind::Firing;
-    TimePoint at;                   // when the engine decided it
-    std::string alert;              // rule name
+    TimePoint at;       // when the engine decided it
+    std::string alert;  // rule name
     std::string kpi;
     std::string fingerprint;
-    Labels labels;                  // alert_labels() plus `severity`
+    Labels labels;                                // alert_labels() plus `severity`
     Severity severity = Severity::None;           // for Resolved: the last firing severity
     Severity previous_severity = Severity::None;  // for SeverityChange
     bool nodata = false;
     double value = 0;
     std::optional<double> threshold;
     std::optional<double> target;
-    std::string unit;               // KpiDef::unit_text
-    std::string summary;            // rendered templates
+    std::string unit;     // KpiDef::unit_text
+    std::string summary;  // rendered templates
     std::string description;
     std::string runbook;
-    TimePoint starts_at;            // firing_since
+    TimePoint starts_at;               // firing_since
     std::optional<TimePoint> ends_at;  // set for Resolved
 };
 

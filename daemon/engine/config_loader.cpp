@@ -1,3 +1,7 @@
+#include "engine/loader.hpp"
+#include "engine/rule_parser.hpp"
+#include "engine/yaml_util.hpp"
+
 #include <glob.h>
 
 #include <algorithm>
@@ -5,10 +9,6 @@
 #include <filesystem>
 #include <regex>
 #include <set>
-
-#include "engine/loader.hpp"
-#include "engine/rule_parser.hpp"
-#include "engine/yaml_util.hpp"
 
 namespace tocsin::engine {
 namespace {
@@ -18,14 +18,22 @@ using yaml::Field;
 using yaml::join_path;
 using yaml::Reader;
 
-const std::vector<std::string> kTopKeys{"state_dir", "plugin_dirs", "rule_files", "timezone",
-                                        "retention", "api",         "sources",    "notifiers",
-                                        "routes",    "default_policy"};
+const std::vector<std::string> kTopKeys{"state_dir",
+                                        "plugin_dirs",
+                                        "rule_files",
+                                        "timezone",
+                                        "retention",
+                                        "api",
+                                        "sources",
+                                        "notifiers",
+                                        "routes",
+                                        "default_policy"};
 const std::vector<std::string> kApiKeys{"listen", "token_file"};
 const std::vector<std::string> kRouteKeys{"match", "match_re", "policy"};
 
 const Field* find(const std::vector<Field>& fields, const std::string& key) {
-    const auto it = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; });
+    const auto it =
+        std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; });
     return it == fields.end() ? nullptr : &*it;
 }
 
@@ -35,12 +43,15 @@ struct Pattern {
     SourceLoc loc;
 };
 
-bool has_glob_magic(const std::string& pattern) { return pattern.find_first_of("*?[") != std::string::npos; }
+bool has_glob_magic(const std::string& pattern) {
+    return pattern.find_first_of("*?[") != std::string::npos;
+}
 
 /// Parses the keys of tocsin.yaml into a Config; rule files are only listed here.
 class ConfigParser {
 public:
-    ConfigParser(Reader& reader, Config& config, fs::path dir) : r_(reader), c_(config), dir_(std::move(dir)) {}
+    ConfigParser(Reader& reader, Config& config, fs::path dir)
+        : r_(reader), c_(config), dir_(std::move(dir)) {}
 
     /// The rule file patterns as the user's paths (relative to the working directory when the
     /// config path was), each with its position in tocsin.yaml.
@@ -54,7 +65,8 @@ public:
         }
         r_.check_keys(*fields, kTopKeys, "");
         if (find(*fields, "state_dir") == nullptr) {
-            r_.error(top, "", "missing required key 'state_dir'; add e.g. state_dir: /var/lib/tocsin");
+            r_.error(
+                top, "", "missing required key 'state_dir'; add e.g. state_dir: /var/lib/tocsin");
         }
         for (const Field& f : *fields) {
             if (f.key == "state_dir") {
@@ -71,7 +83,8 @@ public:
                 if (auto list = r_.string_items(f, f.key)) {
                     for (const auto& item : *list) {
                         c_.rule_files.push_back(absolute(item.text));
-                        patterns.push_back(Pattern{relative(item.text), item.text != item.shown, item.loc});
+                        patterns.push_back(
+                            Pattern{relative(item.text), item.text != item.shown, item.loc});
                     }
                 }
             } else if (f.key == "timezone") {
@@ -132,10 +145,14 @@ private:
                 if (auto s = r_.scalar(k.node, k.loc, path, "a string")) {
                     const std::string& listen = s->text;
                     const auto colon = listen.rfind(':');
-                    const bool has_port = colon != std::string::npos && colon + 1 < listen.size() &&
-                                          listen.find_first_not_of("0123456789", colon + 1) == std::string::npos;
+                    const bool has_port =
+                        colon != std::string::npos && colon + 1 < listen.size() &&
+                        listen.find_first_not_of("0123456789", colon + 1) == std::string::npos;
                     if (!has_port) {
-                        r_.error(k.loc, path, "'" + s->shown + "' is not an address; use host:port, e.g. 127.0.0.1:9470");
+                        r_.error(k.loc,
+                                 path,
+                                 "'" + s->shown +
+                                     "' is not an address; use host:port, e.g. 127.0.0.1:9470");
                     } else {
                         c_.api.listen = listen;
                     }
@@ -148,7 +165,9 @@ private:
         }
     }
 
-    void parse_instances(const Field& section, const std::string& kind, std::vector<PluginInstanceConfig>& out) {
+    void parse_instances(const Field& section,
+                         const std::string& kind,
+                         std::vector<PluginInstanceConfig>& out) {
         auto items = r_.fields(section.node, section.loc, section.key);
         if (!items) {
             return;
@@ -167,7 +186,8 @@ private:
                 if (f.key == "plugin") {
                     // Plugin names are never expanded: they are not secrets and must be literal.
                     if (!f.node.IsScalar() || f.node.Scalar().empty()) {
-                        r_.error(f.loc, key_path, "expected a plugin name, got " + r_.describe(f.node));
+                        r_.error(
+                            f.loc, key_path, "expected a plugin name, got " + r_.describe(f.node));
                     } else {
                         inst.plugin = f.node.Scalar();
                         inst.plugin_loc = f.loc;
@@ -177,12 +197,15 @@ private:
                 } else if (f.key == "every" && kind == "source") {
                     inst.every = positive_duration(f, key_path);
                 } else {
-                    inst.settings.push_back(RawEntry{f.key, f.key_loc, r_.raw(f.node, f.loc, key_path)});
+                    inst.settings.push_back(
+                        RawEntry{f.key, f.key_loc, r_.raw(f.node, f.loc, key_path)});
                 }
             }
             if (find(*fields, "plugin") == nullptr) {
-                r_.error(item.key_loc, path, "missing required key 'plugin'; name the plugin to use, e.g. plugin: " +
-                                                 std::string(kind == "source" ? "sqlite" : "slack"));
+                r_.error(item.key_loc,
+                         path,
+                         "missing required key 'plugin'; name the plugin to use, e.g. plugin: " +
+                             std::string(kind == "source" ? "sqlite" : "slack"));
             }
             out.push_back(std::move(inst));
         }
@@ -203,7 +226,9 @@ private:
                 try {
                     std::regex check(*value);
                 } catch (const std::regex_error& e) {
-                    r_.error(m.loc, m_path, "'" + *value + "' is not a valid regular expression: " + e.what());
+                    r_.error(m.loc,
+                             m_path,
+                             "'" + *value + "' is not a valid regular expression: " + e.what());
                     continue;
                 }
             }
@@ -216,7 +241,9 @@ private:
             return;
         }
         if (!section.node.IsSequence()) {
-            r_.error(section.loc, "routes", "expected a list of routes, got " + r_.describe(section.node));
+            r_.error(section.loc,
+                     "routes",
+                     "expected a list of routes, got " + r_.describe(section.node));
             return;
         }
         int index = 0;
@@ -245,7 +272,9 @@ private:
             }
             if (find(*fields, "policy") == nullptr) {
                 // Kept anyway so later routes keep their numbers in messages; the load fails.
-                r_.error(route.loc, path, "missing required key 'policy'; name the policy for matching alerts");
+                r_.error(route.loc,
+                         path,
+                         "missing required key 'policy'; name the policy for matching alerts");
             }
             c_.routes.push_back(std::move(route));
         }
@@ -264,13 +293,19 @@ private:
                 }
                 const std::string path = "notifier '" + n.name + "' > fallback";
                 if (s.value.secret) {
-                    r_.error(s.value.loc, path,
-                             "name the fallback notifier directly, not through ${env:...} or ${file:...}");
+                    r_.error(s.value.loc,
+                             path,
+                             "name the fallback notifier directly, not through ${env:...} or "
+                             "${file:...}");
                 } else if (s.value.scalar == n.name) {
-                    r_.error(s.value.loc, path, "a notifier cannot be its own fallback; name another notifier");
+                    r_.error(s.value.loc,
+                             path,
+                             "a notifier cannot be its own fallback; name another notifier");
                 } else if (std::find(names.begin(), names.end(), s.value.scalar) == names.end()) {
-                    r_.error(s.value.loc, path,
-                             "unknown notifier '" + s.value.scalar + "'" + yaml::did_you_mean(s.value.scalar, names) +
+                    r_.error(s.value.loc,
+                             path,
+                             "unknown notifier '" + s.value.scalar + "'" +
+                                 yaml::did_you_mean(s.value.scalar, names) +
                                  "; configured notifiers: " + yaml::join(names));
                 }
             }
@@ -283,7 +318,8 @@ private:
 };
 
 /// Expands the rule file patterns in order, without duplicates.
-std::vector<std::string> expand_rule_files(const std::vector<Pattern>& patterns, Diagnostics& diags) {
+std::vector<std::string> expand_rule_files(const std::vector<Pattern>& patterns,
+                                           Diagnostics& diags) {
     std::vector<std::string> files;
     std::set<std::string> seen;
     for (const auto& [pattern, secret, loc] : patterns) {
@@ -292,8 +328,10 @@ std::vector<std::string> expand_rule_files(const std::vector<Pattern>& patterns,
         if (!has_glob_magic(pattern)) {
             std::error_code ec;
             if (!fs::exists(pattern, ec)) {
-                diags.error(loc, "rule_files",
-                            "rule file '" + shown + "' does not exist; fix the path or remove it from rule_files");
+                diags.error(loc,
+                            "rule_files",
+                            "rule file '" + shown +
+                                "' does not exist; fix the path or remove it from rule_files");
             } else if (seen.insert(pattern).second) {
                 files.push_back(pattern);
             }
@@ -315,7 +353,9 @@ std::vector<std::string> expand_rule_files(const std::vector<Pattern>& patterns,
         } else if (rc == GLOB_NOMATCH) {
             diags.warning(loc, "rule_files", "pattern '" + shown + "' matches no file");
         } else {
-            diags.error(loc, "rule_files", "cannot expand pattern '" + shown + "'; check the folder's permissions");
+            diags.error(loc,
+                        "rule_files",
+                        "cannot expand pattern '" + shown + "'; check the folder's permissions");
         }
         globfree(&g);
     }
@@ -347,7 +387,9 @@ EnvLookup process_env() {
     };
 }
 
-std::optional<LoadedConfig> load_config(const std::string& config_path, Diagnostics& diags, const EnvLookup& env) {
+std::optional<LoadedConfig> load_config(const std::string& config_path,
+                                        Diagnostics& diags,
+                                        const EnvLookup& env) {
     const int errors_before = diags.error_count();
     auto loaded = load_config_partial(config_path, diags, env);
     if (diags.error_count() > errors_before) {
@@ -356,7 +398,8 @@ std::optional<LoadedConfig> load_config(const std::string& config_path, Diagnost
     return loaded;
 }
 
-std::optional<LoadedConfig> load_config_partial(const std::string& config_path, Diagnostics& diags,
+std::optional<LoadedConfig> load_config_partial(const std::string& config_path,
+                                                Diagnostics& diags,
                                                 const EnvLookup& env) {
     LoadedConfig loaded;
     Config& config = loaded.config;
@@ -375,8 +418,10 @@ std::optional<LoadedConfig> load_config_partial(const std::string& config_path, 
         return std::nullopt;
     }
     if (!root->IsMap()) {
-        diags.error(config.loc, "",
-                    "expected a map of settings, got " + reader.describe(*root) + "; start with state_dir: /var/lib/tocsin");
+        diags.error(config.loc,
+                    "",
+                    "expected a map of settings, got " + reader.describe(*root) +
+                        "; start with state_dir: /var/lib/tocsin");
         return std::nullopt;
     }
     ConfigParser parser(reader, config, dir);
@@ -394,14 +439,17 @@ void cross_check(const Config& config, const RuleSet& rules, Diagnostics& diags)
     for (const auto& p : rules.policies) {
         policies.push_back(p.name);
     }
-    const auto unknown = [](const std::string& kind, const std::string& name, const std::vector<std::string>& known,
+    const auto unknown = [](const std::string& kind,
+                            const std::string& name,
+                            const std::vector<std::string>& known,
                             const std::string& listed) {
-        return "unknown " + kind + " '" + name + "'" + yaml::did_you_mean(name, known) + "; " + listed + ": " +
-               yaml::join(known);
+        return "unknown " + kind + " '" + name + "'" + yaml::did_you_mean(name, known) + "; " +
+               listed + ": " + yaml::join(known);
     };
     for (const auto& kpi : rules.kpis) {
         if (!kpi.source.empty() && !contains(sources, kpi.source)) {
-            diags.error(kpi.source_loc, "kpi '" + kpi.name + "' > source",
+            diags.error(kpi.source_loc,
+                        "kpi '" + kpi.name + "' > source",
                         unknown("source", kpi.source, sources, "configured sources"));
         }
     }
@@ -412,32 +460,39 @@ void cross_check(const Config& config, const RuleSet& rules, Diagnostics& diags)
                 if (contains(notifiers, step.notify[i])) {
                     continue;
                 }
-                diags.error(step.notify_locs[i],
-                            "policy '" + policy.name + "' > step " + std::to_string(s + 1) + " > notify",
-                            unknown("notifier", step.notify[i], notifiers, "configured notifiers"));
+                diags.error(
+                    step.notify_locs[i],
+                    "policy '" + policy.name + "' > step " + std::to_string(s + 1) + " > notify",
+                    unknown("notifier", step.notify[i], notifiers, "configured notifiers"));
             }
         }
     }
     for (const auto& rule : rules.rules) {
         if (!rule.policy.empty() && !contains(policies, rule.policy)) {
-            diags.error(rule.policy_loc, "rule '" + rule.alert + "' > policy",
+            diags.error(rule.policy_loc,
+                        "rule '" + rule.alert + "' > policy",
                         unknown("policy", rule.policy, policies, "defined policies"));
         }
         if (rule.policy.empty() && config.default_policy.empty() && config.routes.empty()) {
-            diags.warning(rule.loc, "rule '" + rule.alert + "'",
-                          "no policy applies, so its alerts notify nobody; set policy: on the rule, or "
-                          "default_policy or routes in " + config.file);
+            diags.warning(
+                rule.loc,
+                "rule '" + rule.alert + "'",
+                "no policy applies, so its alerts notify nobody; set policy: on the rule, or "
+                "default_policy or routes in " +
+                    config.file);
         }
     }
     for (std::size_t i = 0; i < config.routes.size(); ++i) {
         const auto& route = config.routes[i];
         if (!route.policy.empty() && !contains(policies, route.policy)) {
-            diags.error(route.policy_loc, "route #" + std::to_string(i + 1) + " > policy",
+            diags.error(route.policy_loc,
+                        "route #" + std::to_string(i + 1) + " > policy",
                         unknown("policy", route.policy, policies, "defined policies"));
         }
     }
     if (!config.default_policy.empty() && !contains(policies, config.default_policy)) {
-        diags.error(config.default_policy_loc, "default_policy",
+        diags.error(config.default_policy_loc,
+                    "default_policy",
                     unknown("policy", config.default_policy, policies, "defined policies"));
     }
 }

@@ -7,7 +7,9 @@
 namespace tocsin::engine {
 namespace {
 
-const char* severity_name(DiagSeverity s) { return s == DiagSeverity::Error ? "error" : "warning"; }
+const char* severity_name(DiagSeverity s) {
+    return s == DiagSeverity::Error ? "error" : "warning";
+}
 
 std::string plural(int n, const char* word) {
     std::string out = std::to_string(n) + " " + word;

@@ -73,6 +73,7 @@ private:
 
 /// "did you mean" support: the candidate closest to `word` by edit distance, or "" when none is
 /// close enough (distance <= max(1, size/3)).
-[[nodiscard]] std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+[[nodiscard]] std::string closest_match(const std::string& word,
+                                        const std::vector<std::string>& candidates);
 
 }  // namespace tocsin::engine

@@ -1,10 +1,10 @@
 #include "engine/engine.hpp"
 
+#include "engine/engine_impl.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <tuple>
-
-#include "engine/engine_impl.hpp"
 
 namespace tocsin::engine {
 
@@ -273,7 +273,8 @@ void Engine::Impl::drop_restored(AlertInstance inst, const RuleDef* rule, Ctx& c
         a.inst = std::move(inst);
         const RuleDef* render_with = rule != nullptr && rule->kpi == a.inst.kpi ? rule : nullptr;
         for (const std::string& notifier : a.inst.notified) {
-            emit(a, render_with, NotificationKind::Resolved, notifier, Severity::None, ctx.now, ctx);
+            emit(
+                a, render_with, NotificationKind::Resolved, notifier, Severity::None, ctx.now, ctx);
         }
     }
     ctx.out.removed.push_back(key);

@@ -1,14 +1,14 @@
 #pragma once
 
+#include "engine/alert.hpp"
+#include "engine/model.hpp"
+#include "engine/time.hpp"
+
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include "engine/alert.hpp"
-#include "engine/model.hpp"
-#include "engine/time.hpp"
 
 /// The rule engine: pure logic on an injected clock. No threads, no I/O. The daemon drives it from
 /// its loop with real time; `tocsin test` and `tocsin simulate` drive it with virtual time.
@@ -18,10 +18,12 @@ namespace tocsin::engine {
 /// `notifications` to the outbox in one transaction before delivering anything.
 struct StepOutput {
     std::vector<Notification> notifications;
-    std::vector<AlertInstance> upserted;   // instances created or changed in this step
-    std::vector<std::string> removed;      // instance keys (see instance_key()) no longer active
+    std::vector<AlertInstance> upserted;  // instances created or changed in this step
+    std::vector<std::string> removed;     // instance keys (see instance_key()) no longer active
 
-    [[nodiscard]] bool empty() const { return notifications.empty() && upserted.empty() && removed.empty(); }
+    [[nodiscard]] bool empty() const {
+        return notifications.empty() && upserted.empty() && removed.empty();
+    }
     void append(StepOutput&& other);
 };
 

@@ -1,5 +1,8 @@
 #pragma once
 
+#include "engine/engine.hpp"
+#include "engine/routing.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -7,9 +10,6 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include "engine/engine.hpp"
-#include "engine/routing.hpp"
 
 /// The engine's private state, shared by engine.cpp (set-up, public calls, restore) and
 /// engine_state.cpp (the alert state machine). Not for use outside those two files.
@@ -38,10 +38,10 @@ struct Series;
 /// An instance that is pending or firing.
 struct Active {
     AlertInstance inst;
-    Labels labels;                            // alert_labels(): the identity, without severity
-    std::string key;                          // instance_key()
-    const CompiledPolicy* policy = nullptr;   // as routed at the last escalation decision
-    bool seq_taken = false;                   // this decision already incremented inst.seq
+    Labels labels;                           // alert_labels(): the identity, without severity
+    std::string key;                         // instance_key()
+    const CompiledPolicy* policy = nullptr;  // as routed at the last escalation decision
+    bool seq_taken = false;                  // this decision already incremented inst.seq
 };
 
 /// One rule applied to one series.
@@ -59,7 +59,7 @@ struct Series {
     Labels labels;
     bool sampled = false;  // false: the placeholder of a KPI without any series yet
     double value = 0;
-    TimePoint at{};        // newest sample; for the placeholder, the engine's start
+    TimePoint at{};           // newest sample; for the placeholder, the engine's start
     std::vector<Slot> slots;  // one per rule on the KPI, sized once, so Slot* stay valid
 };
 
@@ -88,8 +88,8 @@ using detail::Active;
 using detail::DueLess;
 using detail::KpiState;
 using detail::Series;
-using detail::Slot;
 using detail::series_key;
+using detail::Slot;
 
 struct Engine::Impl {
     Impl(const LoadedConfig& loaded, TimePoint start);
@@ -117,8 +117,13 @@ struct Engine::Impl {
     void resolve(Slot& slot, TimePoint at, Ctx& ctx);
     void remove(Slot& slot, Ctx& ctx);
 
-    void emit(Active& a, const RuleDef* rule, NotificationKind kind, const std::string& notifier,
-              Severity previous, std::optional<TimePoint> ends_at, Ctx& ctx);
+    void emit(Active& a,
+              const RuleDef* rule,
+              NotificationKind kind,
+              const std::string& notifier,
+              Severity previous,
+              std::optional<TimePoint> ends_at,
+              Ctx& ctx);
     [[nodiscard]] std::optional<TimePoint> compute_due(const Slot& slot) const;
     void reschedule(Slot& slot);
     void touch(Slot& slot);

@@ -1,7 +1,7 @@
-#include <algorithm>
-
 #include "engine/engine_impl.hpp"
 #include "engine/evaluate.hpp"
+
+#include <algorithm>
 
 // The alert state machine: what one sample or one due timer does to one instance.
 namespace tocsin::engine {
@@ -15,7 +15,8 @@ const Template& resolved_summary(bool with_threshold) {
         Diagnostics ignored;
         return Template::parse(text, SourceLoc{}, "resolved summary", ignored);
     };
-    static const Template kWithThreshold = parse("{{ kpi }} is back at {{ value }} (alert level {{ threshold }})");
+    static const Template kWithThreshold =
+        parse("{{ kpi }} is back at {{ value }} (alert level {{ threshold }})");
     static const Template kPlain = parse("{{ kpi }} is back at {{ value }}");
     return with_threshold ? kWithThreshold : kPlain;
 }
@@ -221,9 +222,13 @@ void Engine::Impl::remove(Slot& slot, Ctx& ctx) {
     slot.active.reset();
 }
 
-void Engine::Impl::emit(Active& a, const RuleDef* rule, NotificationKind kind,
-                        const std::string& notifier, Severity previous,
-                        std::optional<TimePoint> ends_at, Ctx& ctx) {
+void Engine::Impl::emit(Active& a,
+                        const RuleDef* rule,
+                        NotificationKind kind,
+                        const std::string& notifier,
+                        Severity previous,
+                        std::optional<TimePoint> ends_at,
+                        Ctx& ctx) {
     if (!a.seq_taken) {
         ++a.inst.seq;
         a.seq_taken = true;

@@ -1,8 +1,8 @@
 #pragma once
 
-#include <optional>
-
 #include "engine/model.hpp"
+
+#include <optional>
 
 /// Threshold evaluation as pure functions of a rule's Threshold and one value. The alert state
 /// machine (engine.cpp) decides what to do with the answers; nothing here keeps state.
@@ -36,7 +36,8 @@ namespace tocsin::engine {
 /// The bound of the `severity` level that messages quote as `threshold`: the number written for
 /// above/below; for outside/inside the bound of the pair nearer to `value`. nullopt when the
 /// level is not configured.
-[[nodiscard]] std::optional<double> threshold_bound(const Threshold& threshold, Severity severity,
+[[nodiscard]] std::optional<double> threshold_bound(const Threshold& threshold,
+                                                    Severity severity,
                                                     double value);
 
 }  // namespace tocsin::engine

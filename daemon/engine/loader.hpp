@@ -1,11 +1,11 @@
 #pragma once
 
+#include "engine/diagnostics.hpp"
+#include "engine/model.hpp"
+
 #include <functional>
 #include <optional>
 #include <string>
-
-#include "engine/diagnostics.hpp"
-#include "engine/model.hpp"
 
 /// Loading tocsin.yaml and rule files into the model, with every problem reported at its
 /// position. Does no I/O beyond reading the files named (and ${file:...} secrets).
@@ -19,13 +19,15 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 /// every rule file, and cross-checks names (rules -> KPIs -> sources, policies -> notifiers,
 /// routes -> policies). Plugin keys are NOT checked here (the plugin host does that). Returns
 /// nullopt when any error was added to `diags`.
-[[nodiscard]] std::optional<LoadedConfig> load_config(const std::string& config_path, Diagnostics& diags,
+[[nodiscard]] std::optional<LoadedConfig> load_config(const std::string& config_path,
+                                                      Diagnostics& diags,
                                                       const EnvLookup& env = process_env());
 
 /// The same, but returns what could be loaded even when there were errors (as long as the config
 /// file itself is a YAML map), so `tocsin check` can go on to check plugin keys and report every
 /// problem in one run. Never apply its result: check `diags.has_errors()`.
-[[nodiscard]] std::optional<LoadedConfig> load_config_partial(const std::string& config_path, Diagnostics& diags,
+[[nodiscard]] std::optional<LoadedConfig> load_config_partial(const std::string& config_path,
+                                                              Diagnostics& diags,
                                                               const EnvLookup& env = process_env());
 
 /// Loads rule files alone into one RuleSet (for `tocsin test`). Cross-checks within the rules

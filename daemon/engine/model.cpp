@@ -27,13 +27,14 @@ std::optional<Severity> parse_severity(std::string_view s) {
 }
 
 const KpiDef* RuleSet::find_kpi(const std::string& name) const {
-    const auto it = std::find_if(kpis.begin(), kpis.end(), [&](const KpiDef& k) { return k.name == name; });
+    const auto it =
+        std::find_if(kpis.begin(), kpis.end(), [&](const KpiDef& k) { return k.name == name; });
     return it == kpis.end() ? nullptr : &*it;
 }
 
 const PolicyDef* RuleSet::find_policy(const std::string& name) const {
-    const auto it =
-        std::find_if(policies.begin(), policies.end(), [&](const PolicyDef& p) { return p.name == name; });
+    const auto it = std::find_if(
+        policies.begin(), policies.end(), [&](const PolicyDef& p) { return p.name == name; });
     return it == policies.end() ? nullptr : &*it;
 }
 

@@ -1,14 +1,14 @@
 #pragma once
 
+#include "engine/diagnostics.hpp"
+#include "engine/template.hpp"
+#include "engine/time.hpp"
+
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "engine/diagnostics.hpp"
-#include "engine/template.hpp"
-#include "engine/time.hpp"
 
 /// The configuration and rule model as loaded from tocsin.yaml and rule files. Plain values with
 /// source positions; built by the loader, read by the engine, the plugin host and the app.
@@ -17,7 +17,7 @@ namespace tocsin::engine {
 using Labels = std::map<std::string, std::string>;
 
 enum class Severity : unsigned char { None = 0, Warning = 1, Critical = 2 };
-[[nodiscard]] const char* to_string(Severity s);                 // "none", "warning", "critical"
+[[nodiscard]] const char* to_string(Severity s);  // "none", "warning", "critical"
 [[nodiscard]] std::optional<Severity> parse_severity(std::string_view s);  // warning|critical
 
 struct RawEntry;
@@ -27,11 +27,11 @@ struct RawEntry;
 struct RawValue {
     enum class Kind { Null, Scalar, List, Map };
     Kind kind = Kind::Null;
-    std::string scalar;              // Scalar: the text after ${env:..}/${file:..} expansion
-    bool quoted = false;             // Scalar: written in quotes (so "5" is a string)
-    bool secret = false;             // Scalar: came from ${env:...} or ${file:...}
-    std::vector<RawValue> items;     // List
-    std::vector<RawEntry> entries;   // Map, in file order
+    std::string scalar;             // Scalar: the text after ${env:..}/${file:..} expansion
+    bool quoted = false;            // Scalar: written in quotes (so "5" is a string)
+    bool secret = false;            // Scalar: came from ${env:...} or ${file:...}
+    std::vector<RawValue> items;    // List
+    std::vector<RawEntry> entries;  // Map, in file order
     SourceLoc loc;
 };
 
@@ -43,10 +43,10 @@ struct RawEntry {
 
 /// A `sources:` or `notifiers:` item of tocsin.yaml.
 struct PluginInstanceConfig {
-    std::string name;                // the instance name, e.g. "app_db"
-    std::string plugin;              // the `plugin:` value, e.g. "sqlite"
-    SourceLoc loc;                   // position of the instance's key
-    SourceLoc plugin_loc;            // position of the `plugin:` value
+    std::string name;                            // the instance name, e.g. "app_db"
+    std::string plugin;                          // the `plugin:` value, e.g. "sqlite"
+    SourceLoc loc;                               // position of the instance's key
+    SourceLoc plugin_loc;                        // position of the `plugin:` value
     Duration timeout{std::chrono::seconds(30)};  // host key `timeout:` for any plugin call
     std::optional<Duration> every;   // sources only: collect all KPIs together at this interval
     std::vector<RawEntry> settings;  // every other key, checked against the plugin's spec
@@ -79,7 +79,7 @@ struct Config {
     std::string file;
     std::string state_dir;
     std::vector<std::string> plugin_dirs;
-    std::vector<std::string> rule_files;   // the patterns as written, made absolute
+    std::vector<std::string> rule_files;  // the patterns as written, made absolute
     std::string timezone = "UTC";
     Duration retention{std::chrono::hours(24 * 35)};  // `retention:` of KPI sample history
     ApiConfig api;
@@ -96,11 +96,11 @@ enum class Unit { None, Percent, Ratio, Money, Count, Seconds };
 
 struct KpiDef {
     std::string name;
-    std::string source;            // a `sources:` instance
+    std::string source;  // a `sources:` instance
     SourceLoc source_loc;
-    std::optional<Duration> every; // poll interval; falls back to the source's `every`, else 1m
+    std::optional<Duration> every;  // poll interval; falls back to the source's `every`, else 1m
     Unit unit = Unit::None;
-    std::string unit_text;         // as written, for messages ("percent", "EUR", ...)
+    std::string unit_text;  // as written, for messages ("percent", "EUR", ...)
     std::optional<double> target;
     std::string description;
     std::vector<RawEntry> params;  // the source plugin's per-KPI keys (query, pointer, ...)
@@ -119,8 +119,9 @@ struct Interval {
 /// A threshold rule's condition.
 ///   above:   a level is breached when value > low        recovered when value <= recover.low
 ///   below:   breached when value < low                  recovered when value >= recover.low
-///   outside: breached when value < low or value > high  recovered when recover.low <= value <= recover.high
-///   inside:  breached when low <= value <= high          recovered when value < recover.low or > recover.high
+///   outside: breached when value < low or value > high  recovered when recover.low <= value <=
+///   recover.high inside:  breached when low <= value <= high          recovered when value <
+///   recover.low or > recover.high
 /// Without `recover`, an active alert recovers as soon as no level is breached.
 struct Threshold {
     Comparison comparison = Comparison::Above;
@@ -135,24 +136,24 @@ struct NoData {
 };
 
 struct RuleDef {
-    std::string alert;             // the rule's name; the `alertname` label
+    std::string alert;  // the rule's name; the `alertname` label
     std::string kpi;
     SourceLoc kpi_loc;
     Threshold threshold;
-    Duration for_duration{0};      // `for:`
+    Duration for_duration{0};  // `for:`
     Duration keep_firing_for{0};
     std::optional<NoData> nodata;
-    Labels labels;                 // static labels added to every instance
+    Labels labels;  // static labels added to every instance
     Template summary;
     Template description;
     Template runbook;
-    std::string policy;            // empty: routes, then default_policy
+    std::string policy;  // empty: routes, then default_policy
     SourceLoc policy_loc;
-    SourceLoc loc;                 // position of `alert:`
+    SourceLoc loc;  // position of `alert:`
 };
 
 struct PolicyStep {
-    Duration after{0};             // counted from when the alert started firing
+    Duration after{0};  // counted from when the alert started firing
     std::vector<std::string> notify;
     std::vector<SourceLoc> notify_locs;
     std::optional<Severity> severity;  // this step only for alerts at least this severe

@@ -1,8 +1,8 @@
 #pragma once
 
-#include <string>
-
 #include <boost/outcome/std_result.hpp>
+
+#include <string>
 
 /// Steady-state errors (evaluate, deliver, store). Start-up and reload use Diagnostics instead.
 namespace tocsin {
@@ -16,7 +16,9 @@ struct Error {
     std::string message;
     std::string where;
 
-    [[nodiscard]] std::string text() const { return where.empty() ? message : where + ": " + message; }
+    [[nodiscard]] std::string text() const {
+        return where.empty() ? message : where + ": " + message;
+    }
 };
 
 /// `.value()` on a failure throws, so a missed check is loud rather than undefined.

@@ -10,9 +10,10 @@ Router::Router(const LoadedConfig& loaded) : default_policy_(loaded.config.defau
         for (const PolicyStep& step : policy.steps) {
             compiled.steps.push_back(&step);
         }
-        std::stable_sort(compiled.steps.begin(),
-                         compiled.steps.end(),
-                         [](const PolicyStep* a, const PolicyStep* b) { return a->after < b->after; });
+        std::stable_sort(
+            compiled.steps.begin(),
+            compiled.steps.end(),
+            [](const PolicyStep* a, const PolicyStep* b) { return a->after < b->after; });
         policies_.emplace(policy.name, std::move(compiled));
     }
     for (const Route& route : loaded.config.routes) {

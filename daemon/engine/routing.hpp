@@ -1,12 +1,12 @@
 #pragma once
 
+#include "engine/model.hpp"
+
 #include <optional>
 #include <regex>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include "engine/model.hpp"
 
 /// Routing: which escalation policy an alert follows. Built once per engine from the loaded
 /// config, so regular expressions are compiled once and policy steps are sorted once.

@@ -1,9 +1,9 @@
-#include <algorithm>
-#include <map>
-
 #include "engine/loader.hpp"
 #include "engine/rule_parser.hpp"
 #include "engine/yaml_util.hpp"
+
+#include <algorithm>
+#include <map>
 
 namespace tocsin::engine {
 namespace detail {
@@ -15,7 +15,8 @@ using yaml::Reader;
 
 const std::vector<std::string> kFileKeys{"kpis", "rules", "policies"};
 const std::vector<std::string> kLaterFileKeys{"calendars", "reports"};
-const std::vector<std::string> kKpiHostKeys{"source", "every", "unit", "target", "description", "lua"};
+const std::vector<std::string> kKpiHostKeys{
+    "source", "every", "unit", "target", "description", "lua"};
 const std::vector<std::string> kPolicyKeys{"steps"};
 const std::vector<std::string> kStepKeys{"after", "notify", "severity"};
 
@@ -24,7 +25,8 @@ std::string where(const SourceLoc& loc) {
 }
 
 const Field* find(const std::vector<Field>& fields, const std::string& key) {
-    const auto it = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; });
+    const auto it =
+        std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; });
     return it == fields.end() ? nullptr : &*it;
 }
 
@@ -64,7 +66,8 @@ public:
         }
         const SourceLoc top{path, 1, 1};
         if (!root->IsNull() && !root->IsMap()) {
-            r.error(top, "", "expected a map with kpis, rules or policies, got " + r.describe(*root));
+            r.error(
+                top, "", "expected a map with kpis, rules or policies, got " + r.describe(*root));
             return;
         }
         auto fields = r.fields(*root, top, "");
@@ -78,10 +81,15 @@ public:
                 load_rules(r, f);
             } else if (f.key == "policies") {
                 load_policies(r, f);
-            } else if (std::find(kLaterFileKeys.begin(), kLaterFileKeys.end(), f.key) != kLaterFileKeys.end()) {
-                r.error(f.key_loc, "", "'" + f.key + "' is not available in this version; allowed: kpis, rules, policies");
+            } else if (std::find(kLaterFileKeys.begin(), kLaterFileKeys.end(), f.key) !=
+                       kLaterFileKeys.end()) {
+                r.error(f.key_loc,
+                        "",
+                        "'" + f.key +
+                            "' is not available in this version; allowed: kpis, rules, policies");
             } else {
-                r.error(f.key_loc, "",
+                r.error(f.key_loc,
+                        "",
                         "unknown key '" + f.key + "'" + yaml::did_you_mean(f.key, kFileKeys) +
                             "; allowed: kpis, rules, policies");
             }
@@ -98,7 +106,8 @@ public:
             if (rule.kpi.empty() || set_.find_kpi(rule.kpi) != nullptr) {
                 continue;
             }
-            diags_.error(rule.kpi_loc, "rule '" + rule.alert + "' > kpi",
+            diags_.error(rule.kpi_loc,
+                         "rule '" + rule.alert + "' > kpi",
                          "unknown kpi '" + rule.kpi + "'" + yaml::did_you_mean(rule.kpi, names) +
                              "; defined kpis: " + yaml::join(names));
         }
@@ -106,12 +115,17 @@ public:
 
 private:
     // True when `name` is new; otherwise reports the duplicate with the first definition.
-    bool claim(std::map<std::string, SourceLoc>& seen, const std::string& kind, const std::string& name,
-               const SourceLoc& loc, const std::string& path) {
+    bool claim(std::map<std::string, SourceLoc>& seen,
+               const std::string& kind,
+               const std::string& name,
+               const SourceLoc& loc,
+               const std::string& path) {
         const auto [it, inserted] = seen.emplace(name, loc);
         if (!inserted) {
-            diags_.error(loc, path,
-                         "duplicate " + kind + " name '" + name + "'; first defined at " + where(it->second));
+            diags_.error(loc,
+                         path,
+                         "duplicate " + kind + " name '" + name + "'; first defined at " +
+                             where(it->second));
         }
         return inserted;
     }
@@ -158,14 +172,19 @@ private:
                 } else if (f.key == "description") {
                     kpi.description = r.string(f, key_path).value_or("");
                 } else if (f.key == "lua") {
-                    r.error(f.key_loc, key_path, "lua KPIs arrive with the Lua support; not available in this version");
+                    r.error(f.key_loc,
+                            key_path,
+                            "lua KPIs arrive with the Lua support; not available in this version");
                 } else {
                     // The source plugin's per-KPI keys; the plugin host checks them.
-                    kpi.params.push_back(RawEntry{f.key, f.key_loc, r.raw(f.node, f.loc, key_path)});
+                    kpi.params.push_back(
+                        RawEntry{f.key, f.key_loc, r.raw(f.node, f.loc, key_path)});
                 }
             }
             if (find(*fields, "source") == nullptr && find(*fields, "lua") == nullptr) {
-                r.error(item.key_loc, path, "missing required key 'source'; name a source from tocsin.yaml");
+                r.error(item.key_loc,
+                        path,
+                        "missing required key 'source'; name a source from tocsin.yaml");
             }
             set_.kpis.push_back(std::move(kpi));
         }
@@ -176,7 +195,8 @@ private:
             return;
         }
         if (!section.node.IsSequence()) {
-            r.error(section.loc, "rules", "expected a list of rules, got " + r.describe(section.node));
+            r.error(
+                section.loc, "rules", "expected a list of rules, got " + r.describe(section.node));
             return;
         }
         int index = 0;
@@ -210,7 +230,10 @@ private:
                 r.check_keys(*fields, kPolicyKeys, path);
                 const Field* steps = find(*fields, "steps");
                 if (steps == nullptr) {
-                    r.error(item.key_loc, path, "missing required key 'steps'; add e.g. steps: [{notify: [ops-slack]}]");
+                    r.error(
+                        item.key_loc,
+                        path,
+                        "missing required key 'steps'; add e.g. steps: [{notify: [ops-slack]}]");
                 } else {
                     load_steps(r, *steps, policy, join_path(path, "steps"));
                 }
@@ -221,14 +244,17 @@ private:
 
     void load_steps(Reader& r, const Field& steps, PolicyDef& policy, const std::string& path) {
         if (!steps.node.IsSequence() || steps.node.size() == 0) {
-            r.error(steps.loc, path, "expected a list of at least one step, got " + r.describe(steps.node) +
-                                         "; add e.g. - notify: [ops-slack]");
+            r.error(steps.loc,
+                    path,
+                    "expected a list of at least one step, got " + r.describe(steps.node) +
+                        "; add e.g. - notify: [ops-slack]");
             return;
         }
         int index = 0;
         for (const auto& item : steps.node) {
             ++index;
-            const std::string step_path = "policy '" + policy.name + "' > step " + std::to_string(index);
+            const std::string step_path =
+                "policy '" + policy.name + "' > step " + std::to_string(index);
             PolicyStep step;
             step.loc = item.IsNull() ? steps.loc : r.loc(item);
             auto fields = r.fields(item, step.loc, step_path);
@@ -247,20 +273,25 @@ private:
                             step.notify_locs.push_back(entry.loc);
                         }
                         if (list->empty()) {
-                            r.error(f.loc, key_path, "the list is empty; name at least one notifier");
+                            r.error(
+                                f.loc, key_path, "the list is empty; name at least one notifier");
                         }
                     }
                 } else if (f.key == "severity") {
                     if (auto text = r.string(f, key_path)) {
                         step.severity = parse_severity(*text);
                         if (!step.severity) {
-                            r.error(f.loc, key_path, "'" + *text + "' is not a severity; use warning or critical");
+                            r.error(f.loc,
+                                    key_path,
+                                    "'" + *text + "' is not a severity; use warning or critical");
                         }
                     }
                 }
             }
             if (find(*fields, "notify") == nullptr) {
-                r.error(step.loc, step_path, "missing required key 'notify'; list the notifiers of this step");
+                r.error(step.loc,
+                        step_path,
+                        "missing required key 'notify'; list the notifiers of this step");
             }
             policy.steps.push_back(std::move(step));
         }

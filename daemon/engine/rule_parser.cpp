@@ -11,10 +11,22 @@ using yaml::Field;
 using yaml::join_path;
 using yaml::Reader;
 
-const std::vector<std::string> kRuleKeys{"alert",   "kpi",     "above",       "below",   "outside",
-                                         "inside",  "recover", "for",         "keep_firing_for",
-                                         "nodata",  "labels",  "summary",     "description",
-                                         "runbook", "policy",  "lua"};
+const std::vector<std::string> kRuleKeys{"alert",
+                                         "kpi",
+                                         "above",
+                                         "below",
+                                         "outside",
+                                         "inside",
+                                         "recover",
+                                         "for",
+                                         "keep_firing_for",
+                                         "nodata",
+                                         "labels",
+                                         "summary",
+                                         "description",
+                                         "runbook",
+                                         "policy",
+                                         "lua"};
 const std::vector<std::string> kComparisons{"above", "below", "outside", "inside"};
 const std::vector<std::string> kLevelKeys{"warning", "critical"};
 const std::vector<std::string> kNoDataKeys{"after", "severity"};
@@ -29,25 +41,34 @@ Comparison comparison_of(const std::string& key) {
     return key == "outside" ? Comparison::Outside : Comparison::Inside;
 }
 
-bool is_range(Comparison c) { return c == Comparison::Outside || c == Comparison::Inside; }
+bool is_range(Comparison c) {
+    return c == Comparison::Outside || c == Comparison::Inside;
+}
 
-std::string show(const Interval& i) { return "[" + show_number(i.low) + ", " + show_number(i.high) + "]"; }
+std::string show(const Interval& i) {
+    return "[" + show_number(i.low) + ", " + show_number(i.high) + "]";
+}
 
 bool is_label_name(const std::string& name) {
     if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) {
         return false;
     }
-    return std::all_of(name.begin(), name.end(),
-                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
 }
 
 const Field* find(const std::vector<Field>& fields, const std::string& key) {
-    const auto it = std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; });
+    const auto it =
+        std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; });
     return it == fields.end() ? nullptr : &*it;
 }
 
 /// One level of a threshold: a number for above/below, a [low, high] pair for outside/inside.
-std::optional<Interval> parse_level(Reader& r, const Field& f, Comparison c, const std::string& path) {
+std::optional<Interval> parse_level(Reader& r,
+                                    const Field& f,
+                                    Comparison c,
+                                    const std::string& path) {
     if (!is_range(c)) {
         const auto v = r.number(f, path);
         if (!v) {
@@ -65,7 +86,8 @@ std::optional<Interval> parse_level(Reader& r, const Field& f, Comparison c, con
         return std::nullopt;
     }
     if (*low > *high) {
-        r.error(f.loc, path,
+        r.error(f.loc,
+                path,
                 "low bound " + show_number(*low) + " is above high bound " + show_number(*high) +
                     "; write [low, high]");
         return std::nullopt;
@@ -74,36 +96,44 @@ std::optional<Interval> parse_level(Reader& r, const Field& f, Comparison c, con
 }
 
 /// Checks that levels and `recover` are ordered so the alert can escalate and resolve.
-void check_order(Reader& r, const Threshold& t, const std::string& cmp_path, const SourceLoc& critical_loc,
-                 const SourceLoc& recover_loc, const std::string& recover_path) {
+void check_order(Reader& r,
+                 const Threshold& t,
+                 const std::string& cmp_path,
+                 const SourceLoc& critical_loc,
+                 const SourceLoc& recover_loc,
+                 const std::string& recover_path) {
     const auto& w = t.warning;
     const auto& c = t.critical;
     const std::string critical_path = join_path(cmp_path, "critical");
     switch (t.comparison) {
         case Comparison::Above:
             if (w && c && c->low <= w->low) {
-                r.error(critical_loc, critical_path,
-                        "critical (" + show_number(c->low) + ") must be above warning (" + show_number(w->low) +
-                            ") for an 'above' rule; swap the two levels");
+                r.error(critical_loc,
+                        critical_path,
+                        "critical (" + show_number(c->low) + ") must be above warning (" +
+                            show_number(w->low) + ") for an 'above' rule; swap the two levels");
             }
             break;
         case Comparison::Below:
             if (w && c && c->low >= w->low) {
-                r.error(critical_loc, critical_path,
-                        "critical (" + show_number(c->low) + ") must be below warning (" + show_number(w->low) +
-                            ") for a 'below' rule; swap the two levels");
+                r.error(critical_loc,
+                        critical_path,
+                        "critical (" + show_number(c->low) + ") must be below warning (" +
+                            show_number(w->low) + ") for a 'below' rule; swap the two levels");
             }
             break;
         case Comparison::Outside:
             if (w && c && (c->low > w->low || c->high < w->high)) {
-                r.error(critical_loc, critical_path,
+                r.error(critical_loc,
+                        critical_path,
                         "critical " + show(*c) + " must contain warning " + show(*w) +
                             " for an 'outside' rule; widen critical");
             }
             break;
         case Comparison::Inside:
             if (w && c && (c->low < w->low || c->high > w->high)) {
-                r.error(critical_loc, critical_path,
+                r.error(critical_loc,
+                        critical_path,
                         "critical " + show(*c) + " must lie within warning " + show(*w) +
                             " for an 'inside' rule; narrow critical");
             }
@@ -119,28 +149,32 @@ void check_order(Reader& r, const Threshold& t, const std::string& cmp_path, con
     switch (t.comparison) {
         case Comparison::Above:
             if (rec.low > mild.low) {
-                r.error(recover_loc, recover_path,
-                        "recover (" + show_number(rec.low) + ") must be at or below " + mild_name + " (" +
-                            show_number(mild.low) + ") for an 'above' rule");
+                r.error(recover_loc,
+                        recover_path,
+                        "recover (" + show_number(rec.low) + ") must be at or below " + mild_name +
+                            " (" + show_number(mild.low) + ") for an 'above' rule");
             }
             break;
         case Comparison::Below:
             if (rec.low < mild.low) {
-                r.error(recover_loc, recover_path,
-                        "recover (" + show_number(rec.low) + ") must be at or above " + mild_name + " (" +
-                            show_number(mild.low) + ") for a 'below' rule");
+                r.error(recover_loc,
+                        recover_path,
+                        "recover (" + show_number(rec.low) + ") must be at or above " + mild_name +
+                            " (" + show_number(mild.low) + ") for a 'below' rule");
             }
             break;
         case Comparison::Outside:
             if (rec.low < mild.low || rec.high > mild.high) {
-                r.error(recover_loc, recover_path,
-                        "recover " + show(rec) + " must lie within " + mild_name + " " + show(mild) +
-                            " for an 'outside' rule");
+                r.error(recover_loc,
+                        recover_path,
+                        "recover " + show(rec) + " must lie within " + mild_name + " " +
+                            show(mild) + " for an 'outside' rule");
             }
             break;
         case Comparison::Inside:
             if (rec.low > mild.low || rec.high < mild.high) {
-                r.error(recover_loc, recover_path,
+                r.error(recover_loc,
+                        recover_path,
                         "recover " + show(rec) + " must contain " + mild_name + " " + show(mild) +
                             " for an 'inside' rule");
             }
@@ -149,15 +183,20 @@ void check_order(Reader& r, const Threshold& t, const std::string& cmp_path, con
 }
 
 /// Reads the comparison key (above/below/outside/inside) and `recover` into `rule.threshold`.
-void parse_threshold(Reader& r, const std::vector<Field>& fields, RuleDef& rule, const std::string& path) {
+void parse_threshold(Reader& r,
+                     const std::vector<Field>& fields,
+                     RuleDef& rule,
+                     const std::string& path) {
     const Field* cmp = nullptr;
     for (const Field& f : fields) {
         if (std::find(kComparisons.begin(), kComparisons.end(), f.key) == kComparisons.end()) {
             continue;
         }
         if (cmp != nullptr) {
-            r.error(f.key_loc, path,
-                    "only one of above, below, outside, inside is allowed; '" + cmp->key + "' is already set");
+            r.error(f.key_loc,
+                    path,
+                    "only one of above, below, outside, inside is allowed; '" + cmp->key +
+                        "' is already set");
             continue;
         }
         cmp = &f;
@@ -184,7 +223,8 @@ void parse_threshold(Reader& r, const std::vector<Field>& fields, RuleDef& rule,
                 critical_loc = level.loc;
             }
         }
-        const bool has_levels = find(*levels, "warning") != nullptr || find(*levels, "critical") != nullptr;
+        const bool has_levels =
+            find(*levels, "warning") != nullptr || find(*levels, "critical") != nullptr;
         if (!has_levels) {
             r.error(cmp->loc, cmp_path, "no levels; set warning, critical or both");
         }
@@ -207,7 +247,9 @@ void parse_nodata(Reader& r, const Field& f, RuleDef& rule, const std::string& p
     NoData nodata;
     const Field* after = find(*fields, "after");
     if (after == nullptr) {
-        r.error(f.loc, path, "missing required key 'after'; say how long without data counts, e.g. after: 2h");
+        r.error(f.loc,
+                path,
+                "missing required key 'after'; say how long without data counts, e.g. after: 2h");
     } else if (auto d = r.duration(*after, join_path(path, "after"))) {
         if (d->count() <= 0) {
             r.error(after->loc, join_path(path, "after"), "must be longer than 0s");
@@ -220,7 +262,9 @@ void parse_nodata(Reader& r, const Field& f, RuleDef& rule, const std::string& p
             if (auto s = parse_severity(*text)) {
                 nodata.severity = *s;
             } else {
-                r.error(sev->loc, sev_path, "'" + *text + "' is not a severity; use warning or critical");
+                r.error(sev->loc,
+                        sev_path,
+                        "'" + *text + "' is not a severity; use warning or critical");
             }
         }
     }
@@ -235,12 +279,17 @@ void parse_labels(Reader& r, const Field& f, RuleDef& rule, const std::string& p
     for (const Field& label : *fields) {
         const std::string label_path = join_path(path, label.key);
         if (!is_label_name(label.key)) {
-            r.error(label.key_loc, path,
-                    "'" + label.key + "' is not a label name; use letters, digits and '_', not starting with a digit");
+            r.error(label.key_loc,
+                    path,
+                    "'" + label.key +
+                        "' is not a label name; use letters, digits and '_', not starting with a "
+                        "digit");
             continue;
         }
         if (label.key == "alertname" || label.key == "severity") {
-            r.error(label.key_loc, path, "label '" + label.key + "' is set by tocsin; choose another name");
+            r.error(label.key_loc,
+                    path,
+                    "label '" + label.key + "' is set by tocsin; choose another name");
             continue;
         }
         if (auto value = r.string(label, label_path)) {
@@ -265,7 +314,10 @@ std::string show_number(double v) {
     return buf;
 }
 
-std::optional<RuleDef> parse_rule(Reader& r, const YAML::Node& item, const SourceLoc& loc, int index) {
+std::optional<RuleDef> parse_rule(Reader& r,
+                                  const YAML::Node& item,
+                                  const SourceLoc& loc,
+                                  int index) {
     std::string path = "rule #" + std::to_string(index);
     auto fields = r.fields(item, loc, path);
     if (!fields) {
@@ -281,7 +333,9 @@ std::optional<RuleDef> parse_rule(Reader& r, const YAML::Node& item, const Sourc
     auto name = r.string(*alert, join_path(path, "alert"));
     if (!name || name->empty()) {
         if (name) {
-            r.error(alert->loc, join_path(path, "alert"), "the rule name is empty; name it, e.g. alert: DiskFull");
+            r.error(alert->loc,
+                    join_path(path, "alert"),
+                    "the rule name is empty; name it, e.g. alert: DiskFull");
         }
         return std::nullopt;
     }
@@ -316,7 +370,9 @@ std::optional<RuleDef> parse_rule(Reader& r, const YAML::Node& item, const Sourc
                 rule.policy_loc = f.loc;
             }
         } else if (f.key == "lua") {
-            r.error(f.key_loc, key_path, "lua rules arrive with the Lua support; not available in this version");
+            r.error(f.key_loc,
+                    key_path,
+                    "lua rules arrive with the Lua support; not available in this version");
         }
     }
     if (find(*fields, "kpi") == nullptr) {

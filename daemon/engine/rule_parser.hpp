@@ -1,11 +1,11 @@
 #pragma once
 
+#include "engine/model.hpp"
+#include "engine/yaml_util.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "engine/model.hpp"
-#include "engine/yaml_util.hpp"
 
 /// Internals of the rule loader, shared by load_rule_files() and load_config().
 namespace tocsin::engine::detail {
@@ -13,7 +13,10 @@ namespace tocsin::engine::detail {
 /// Parses one item of a `rules:` list (`index` is 1-based, for the item path of a nameless rule).
 /// Returns nullopt when the rule has no usable name; every other problem is reported and the rule
 /// is still returned, so later checks (duplicates, KPI references) see it.
-std::optional<RuleDef> parse_rule(yaml::Reader& reader, const YAML::Node& item, const SourceLoc& loc, int index);
+std::optional<RuleDef> parse_rule(yaml::Reader& reader,
+                                  const YAML::Node& item,
+                                  const SourceLoc& loc,
+                                  int index);
 
 /// Loads every file into `set`, reporting each problem, and checks names across files (duplicates,
 /// rule -> KPI). Keeps whatever could be read, so callers can cross-check even after errors.

@@ -1,10 +1,10 @@
 #include "engine/rule_test.hpp"
 
-#include <algorithm>
-#include <map>
-
 #include "engine/engine.hpp"
 #include "engine/rule_test_file.hpp"
+
+#include <algorithm>
+#include <map>
 
 // `tocsin test`: each case runs the real Engine on a virtual clock, persisting its StepOutput into
 // a map exactly as the store would, so a `restart` event restores what a daemon killed at that
@@ -35,7 +35,9 @@ public:
         }
     }
 
-    void ingest(const std::vector<Sample>& samples, TimePoint t) { apply(engine_->ingest(samples, t)); }
+    void ingest(const std::vector<Sample>& samples, TimePoint t) {
+        apply(engine_->ingest(samples, t));
+    }
 
     /// As after kill -9 at `t`: a new engine restores what was persisted.
     void restart(TimePoint t) {
@@ -79,7 +81,8 @@ std::vector<Notification> simulate(const TestFile& file, const TestCase& c) {
     Duration last{0};
     for (const auto& s : c.series) {
         for (const auto& sample : s.samples) {
-            timeline[sample.at].samples.push_back(Sample{s.kpi, s.labels, sample.value, file.start + sample.at});
+            timeline[sample.at].samples.push_back(
+                Sample{s.kpi, s.labels, sample.value, file.start + sample.at});
         }
         last = std::max(last, s.last_slot);
     }
@@ -108,8 +111,8 @@ std::vector<Notification> simulate(const TestFile& file, const TestCase& c) {
 }
 
 bool core_matches(const Expectation& e, const Notification& n, TimePoint start) {
-    return n.at - start == e.at && n.alert == e.alert && n.kind == e.kind && n.severity == e.severity &&
-           n.notifier == e.notifier;
+    return n.at - start == e.at && n.alert == e.alert && n.kind == e.kind &&
+           n.severity == e.severity && n.notifier == e.notifier;
 }
 
 bool matches(const Expectation& e, const Notification& n, TimePoint start) {
@@ -157,7 +160,8 @@ std::string pad(const std::string& s, std::size_t width) {
 }
 
 void print_timeline(std::vector<Row> rows, std::ostream& out) {
-    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.at < b.at; });
+    std::stable_sort(
+        rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.at < b.at; });
     std::size_t w_time = 4;
     std::size_t w_kind = 4;
     std::size_t w_sev = 8;
@@ -170,11 +174,16 @@ void print_timeline(std::vector<Row> rows, std::ostream& out) {
         w_alert = std::max(w_alert, r.alert.size());
         w_notifier = std::max(w_notifier, r.notifier.size());
     }
-    const auto line = [&](const std::string& mark, const std::string& time, const std::string& kind,
-                          const std::string& sev, const std::string& alert, const std::string& notifier,
+    const auto line = [&](const std::string& mark,
+                          const std::string& time,
+                          const std::string& kind,
+                          const std::string& sev,
+                          const std::string& alert,
+                          const std::string& notifier,
                           const std::string& note) {
         std::string text = "  " + pad(mark, 4) + pad(time, w_time + 2) + pad(kind, w_kind + 2) +
-                           pad(sev, w_sev + 2) + pad(alert, w_alert + 2) + pad(notifier, w_notifier + 4) + note;
+                           pad(sev, w_sev + 2) + pad(alert, w_alert + 2) +
+                           pad(notifier, w_notifier + 4) + note;
         while (!text.empty() && text.back() == ' ') {
             text.pop_back();
         }
@@ -182,7 +191,9 @@ void print_timeline(std::vector<Row> rows, std::ostream& out) {
     };
     line("", "time", "kind", "severity", "alert", "notifier", "");
     for (const Row& r : rows) {
-        const std::string note = r.mark == "-" ? "(expected, not sent)" : r.mark == "+" ? "(sent, not expected)" : "";
+        const std::string note = r.mark == "-"   ? "(expected, not sent)"
+                                 : r.mark == "+" ? "(sent, not expected)"
+                                                 : "";
         line(r.mark, offset_text(r.at), r.kind, r.severity, r.alert, r.notifier, note);
         for (const auto& d : r.details) {
             out << "        " << d << '\n';
@@ -191,7 +202,9 @@ void print_timeline(std::vector<Row> rows, std::ostream& out) {
 }
 
 /// Matches expected against sent; prints the case's line; returns whether it passed.
-bool report_case(const TestFile& file, const TestCase& c, const std::vector<Notification>& sent,
+bool report_case(const TestFile& file,
+                 const TestCase& c,
+                 const std::vector<Notification>& sent,
                  std::ostream& out) {
     std::vector<bool> used(sent.size(), false);
     std::vector<int> match_of(c.expect.size(), -1);
@@ -204,8 +217,9 @@ bool report_case(const TestFile& file, const TestCase& c, const std::vector<Noti
             }
         }
     }
-    const bool passed = std::all_of(match_of.begin(), match_of.end(), [](int m) { return m >= 0; }) &&
-                        std::all_of(used.begin(), used.end(), [](bool u) { return u; });
+    const bool passed =
+        std::all_of(match_of.begin(), match_of.end(), [](int m) { return m >= 0; }) &&
+        std::all_of(used.begin(), used.end(), [](bool u) { return u; });
     if (passed) {
         out << "ok   " << file.path << ':' << c.loc.line << ": " << c.name << '\n';
         return true;
@@ -214,7 +228,13 @@ bool report_case(const TestFile& file, const TestCase& c, const std::vector<Noti
     std::vector<Row> rows;
     for (std::size_t e = 0; e < c.expect.size(); ++e) {
         const Expectation& x = c.expect[e];
-        Row row{x.at, match_of[e] >= 0 ? "ok" : "-", to_string(x.kind), to_string(x.severity), x.alert, x.notifier, {}};
+        Row row{x.at,
+                match_of[e] >= 0 ? "ok" : "-",
+                to_string(x.kind),
+                to_string(x.severity),
+                x.alert,
+                x.notifier,
+                {}};
         if (match_of[e] < 0) {
             if (x.summary) {
                 row.details.push_back("summary: \"" + *x.summary + "\"");
@@ -230,12 +250,19 @@ bool report_case(const TestFile& file, const TestCase& c, const std::vector<Noti
             continue;
         }
         const Notification& s = sent[n];
-        Row row{s.at - file.start, "+", to_string(s.kind), to_string(s.severity), s.alert, s.notifier, {}};
+        Row row{s.at - file.start,
+                "+",
+                to_string(s.kind),
+                to_string(s.severity),
+                s.alert,
+                s.notifier,
+                {}};
         // A near miss (same time, alert, kind, severity, notifier) differs in summary or labels:
         // show what was sent so the difference is visible.
-        const bool near_miss = std::any_of(c.expect.begin(), c.expect.end(), [&](const Expectation& x) {
-            return core_matches(x, s, file.start);
-        });
+        const bool near_miss =
+            std::any_of(c.expect.begin(), c.expect.end(), [&](const Expectation& x) {
+                return core_matches(x, s, file.start);
+            });
         if (near_miss) {
             row.details.push_back("summary: \"" + s.summary + "\"");
             row.details.push_back("labels: " + labels_text(s.labels));
@@ -248,7 +275,9 @@ bool report_case(const TestFile& file, const TestCase& c, const std::vector<Noti
 
 }  // namespace
 
-RuleTestSummary run_rule_tests(const std::vector<std::string>& files, std::ostream& out, Diagnostics& diags) {
+RuleTestSummary run_rule_tests(const std::vector<std::string>& files,
+                               std::ostream& out,
+                               Diagnostics& diags) {
     RuleTestSummary summary;
     for (const std::string& path : files) {
         ++summary.files;

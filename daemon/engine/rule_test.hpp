@@ -1,10 +1,10 @@
 #pragma once
 
+#include "engine/diagnostics.hpp"
+
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include "engine/diagnostics.hpp"
 
 /// `tocsin test FILE...`: rule test files run on a virtual clock through the very same engine.
 /// The file format is documented in docs/rule-tests.md.
@@ -21,7 +21,8 @@ struct RuleTestSummary {
 /// expected against actual as a timeline. Load problems go to `diags` (and count as failures)
 /// and are also printed to `out` where they occur, so the caller must not print them again:
 /// the last line of `out` is always "tocsin: N passed, M failed".
-RuleTestSummary run_rule_tests(const std::vector<std::string>& files, std::ostream& out,
+RuleTestSummary run_rule_tests(const std::vector<std::string>& files,
+                               std::ostream& out,
                                Diagnostics& diags);
 
 }  // namespace tocsin::engine

@@ -1,5 +1,8 @@
 #include "engine/rule_test_file.hpp"
 
+#include "engine/loader.hpp"
+#include "engine/yaml_util.hpp"
+
 #include <glob.h>
 
 #include <algorithm>
@@ -8,9 +11,6 @@
 #include <filesystem>
 #include <set>
 
-#include "engine/loader.hpp"
-#include "engine/yaml_util.hpp"
-
 namespace tocsin::engine::rule_test {
 namespace {
 
@@ -18,16 +18,16 @@ namespace fs = std::filesystem;
 using yaml::Field;
 using yaml::join_path;
 
-const std::vector<std::string> kTopKeys{"rule_files", "notifiers", "routes", "default_policy",
-                                        "sources", "start", "tests"};
+const std::vector<std::string> kTopKeys{
+    "rule_files", "notifiers", "routes", "default_policy", "sources", "start", "tests"};
 const std::vector<std::string> kRouteKeys{"match", "match_re", "policy"};
 const std::vector<std::string> kCaseKeys{"name", "until", "series", "events", "expect"};
-const std::vector<std::string> kSeriesKeys{"kpi", "labels", "interval", "offset", "values",
-                                           "samples"};
+const std::vector<std::string> kSeriesKeys{
+    "kpi", "labels", "interval", "offset", "values", "samples"};
 const std::vector<std::string> kSampleKeys{"at", "value"};
 const std::vector<std::string> kEventKeys{"at", "restart"};
-const std::vector<std::string> kExpectKeys{"at", "alert", "kind", "severity", "notifier",
-                                           "labels", "summary"};
+const std::vector<std::string> kExpectKeys{
+    "at", "alert", "kind", "severity", "notifier", "labels", "summary"};
 const std::vector<std::string> kKinds{"firing", "severity_change", "resolved"};
 const std::vector<std::string> kSeverities{"warning", "critical"};
 
@@ -37,7 +37,8 @@ const TimePoint kDefaultStart = from_unix_ms(1'767'225'600'000);
 std::optional<double> parse_number(std::string_view text) {
     double value = 0;
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || !std::isfinite(value)) {
+    if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() ||
+        !std::isfinite(value)) {
         return std::nullopt;
     }
     return value;
@@ -63,23 +64,38 @@ public:
     std::optional<TestFile> run(int& cases_seen);
 
 private:
-    std::optional<Duration> when(const YAML::Node& node, const SourceLoc& loc, const std::string& path);
-    std::optional<Duration> when(const Field& f, const std::string& path) { return when(f.node, f.loc, path); }
+    std::optional<Duration> when(const YAML::Node& node,
+                                 const SourceLoc& loc,
+                                 const std::string& path);
+    std::optional<Duration> when(const Field& f, const std::string& path) {
+        return when(f.node, f.loc, path);
+    }
     std::optional<Labels> labels(const Field& f, const std::string& path);
     std::vector<std::pair<std::string, SourceLoc>> names(const Field& f, const std::string& path);
     template <class Fn>
-    void each_map(const Field& f, const std::string& path, const std::vector<std::string>& keys, Fn fn);
+    void each_map(const Field& f,
+                  const std::string& path,
+                  const std::vector<std::string>& keys,
+                  Fn fn);
     template <class Fn>
     void each_item(const Field& f, const std::string& path, Fn fn);
 
     void parse_routes(const Field& f, Config& config);
     std::vector<std::string> expand_rule_files(const Field& f);
-    void parse_case(const YAML::Node& item, const SourceLoc& loc, const std::string& path, TestFile& file);
+    void parse_case(const YAML::Node& item,
+                    const SourceLoc& loc,
+                    const std::string& path,
+                    TestFile& file);
     void parse_series(const std::vector<Field>& fields, const std::string& path, TestSeries& s);
-    void parse_expect(const std::vector<Field>& fields, const SourceLoc& loc, const std::string& path,
+    void parse_expect(const std::vector<Field>& fields,
+                      const SourceLoc& loc,
+                      const std::string& path,
                       Expectation& e);
-    bool require(const std::vector<Field>& fields, const std::string& key, const SourceLoc& loc,
-                 const std::string& path, const std::string& hint);
+    bool require(const std::vector<Field>& fields,
+                 const std::string& key,
+                 const SourceLoc& loc,
+                 const std::string& path,
+                 const std::string& hint);
 
     std::string path_;
     yaml::Reader r_;
@@ -89,7 +105,9 @@ private:
     const RuleSet* rules_ = nullptr;  // null when the rule files did not load
 };
 
-std::optional<Duration> Parser::when(const YAML::Node& node, const SourceLoc& loc, const std::string& path) {
+std::optional<Duration> Parser::when(const YAML::Node& node,
+                                     const SourceLoc& loc,
+                                     const std::string& path) {
     const auto s = r_.scalar(node, loc, path, "a duration or a time");
     if (!s) {
         return std::nullopt;
@@ -100,9 +118,11 @@ std::optional<Duration> Parser::when(const YAML::Node& node, const SourceLoc& lo
     if (const auto t = parse_rfc3339(s->text)) {
         return *t - start_;
     }
-    r_.error(loc, path,
-             "'" + s->shown + "' is neither a duration from start nor an RFC 3339 time; use e.g. 6h30m "
-             "or 2026-01-05T06:00:00Z");
+    r_.error(loc,
+             path,
+             "'" + s->shown +
+                 "' is neither a duration from start nor an RFC 3339 time; use e.g. 6h30m "
+                 "or 2026-01-05T06:00:00Z");
     return std::nullopt;
 }
 
@@ -120,7 +140,8 @@ std::optional<Labels> Parser::labels(const Field& f, const std::string& path) {
     return out;
 }
 
-std::vector<std::pair<std::string, SourceLoc>> Parser::names(const Field& f, const std::string& path) {
+std::vector<std::pair<std::string, SourceLoc>> Parser::names(const Field& f,
+                                                             const std::string& path) {
     std::vector<std::pair<std::string, SourceLoc>> out;
     if (f.node.IsScalar()) {  // a single name counts as a list of one
         if (auto s = r_.scalar(f.node, f.loc, path, "a string")) {
@@ -153,7 +174,10 @@ void Parser::each_item(const Field& f, const std::string& path, Fn fn) {
 }
 
 template <class Fn>
-void Parser::each_map(const Field& f, const std::string& path, const std::vector<std::string>& keys, Fn fn) {
+void Parser::each_map(const Field& f,
+                      const std::string& path,
+                      const std::vector<std::string>& keys,
+                      Fn fn) {
     each_item(f, path, [&](const YAML::Node& item, const SourceLoc& loc, int index) {
         const std::string item_path = path + " #" + std::to_string(index);
         const auto fields = r_.fields(item, loc, item_path);
@@ -165,9 +189,13 @@ void Parser::each_map(const Field& f, const std::string& path, const std::vector
     });
 }
 
-bool Parser::require(const std::vector<Field>& fields, const std::string& key, const SourceLoc& loc,
-                     const std::string& path, const std::string& hint) {
-    const bool found = std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; });
+bool Parser::require(const std::vector<Field>& fields,
+                     const std::string& key,
+                     const SourceLoc& loc,
+                     const std::string& path,
+                     const std::string& hint) {
+    const bool found =
+        std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return f.key == key; });
     if (!found) {
         r_.error(loc, path, "missing required key '" + key + "'; " + hint);
     }
@@ -175,36 +203,40 @@ bool Parser::require(const std::vector<Field>& fields, const std::string& key, c
 }
 
 void Parser::parse_routes(const Field& f, Config& config) {
-    each_map(f, "routes", kRouteKeys, [&](const std::vector<Field>& fields, const SourceLoc& loc,
-                                          const std::string& path) {
-        Route route;
-        route.loc = loc;
-        for (const Field& k : fields) {
-            if (k.key == "match" || k.key == "match_re") {
-                const auto matchers = r_.fields(k.node, k.loc, join_path(path, k.key));
-                for (const Field& m : matchers.value_or(std::vector<Field>{})) {
-                    if (auto v = r_.string(m, join_path(path, k.key + " > " + m.key))) {
-                        const MatchOp op = k.key == "match" ? MatchOp::Equal : MatchOp::Regex;
-                        route.match.push_back(LabelMatcher{m.key, op, *v, m.key_loc});
-                    }
-                }
-            } else if (k.key == "policy") {
-                route.policy = r_.string(k, join_path(path, "policy")).value_or("");
-                route.policy_loc = k.loc;
-            }
-        }
-        if (require(fields, "policy", loc, path, "name the policy for matching alerts")) {
-            config.routes.push_back(std::move(route));
-        }
-    });
+    each_map(f,
+             "routes",
+             kRouteKeys,
+             [&](const std::vector<Field>& fields, const SourceLoc& loc, const std::string& path) {
+                 Route route;
+                 route.loc = loc;
+                 for (const Field& k : fields) {
+                     if (k.key == "match" || k.key == "match_re") {
+                         const auto matchers = r_.fields(k.node, k.loc, join_path(path, k.key));
+                         for (const Field& m : matchers.value_or(std::vector<Field>{})) {
+                             if (auto v = r_.string(m, join_path(path, k.key + " > " + m.key))) {
+                                 const MatchOp op =
+                                     k.key == "match" ? MatchOp::Equal : MatchOp::Regex;
+                                 route.match.push_back(LabelMatcher{m.key, op, *v, m.key_loc});
+                             }
+                         }
+                     } else if (k.key == "policy") {
+                         route.policy = r_.string(k, join_path(path, "policy")).value_or("");
+                         route.policy_loc = k.loc;
+                     }
+                 }
+                 if (require(fields, "policy", loc, path, "name the policy for matching alerts")) {
+                     config.routes.push_back(std::move(route));
+                 }
+             });
 }
 
 std::vector<std::string> Parser::expand_rule_files(const Field& f) {
     std::vector<std::string> files;
     const fs::path base = fs::path(path_).parent_path();
     for (const auto& [pattern, loc] : names(f, "rule_files")) {
-        const std::string full =
-            fs::path(pattern).is_absolute() ? pattern : (base / pattern).lexically_normal().string();
+        const std::string full = fs::path(pattern).is_absolute()
+                                     ? pattern
+                                     : (base / pattern).lexically_normal().string();
         glob_t g{};
         const int rc = ::glob(full.c_str(), 0, nullptr, &g);
         const std::size_t before = files.size();
@@ -215,14 +247,20 @@ std::vector<std::string> Parser::expand_rule_files(const Field& f) {
         }
         ::globfree(&g);
         if (files.size() == before) {
-            r_.error(loc, "rule_files", "'" + pattern + "' matches no file; paths are relative to the test file's folder");
+            r_.error(
+                loc,
+                "rule_files",
+                "'" + pattern + "' matches no file; paths are relative to the test file's folder");
         }
     }
     return files;
 }
 
-void Parser::parse_series(const std::vector<Field>& fields, const std::string& path, TestSeries& s) {
-    Duration interval{0};  // 0: not given (a plain value, as GCC 12 misreads optional<Duration> here)
+void Parser::parse_series(const std::vector<Field>& fields,
+                          const std::string& path,
+                          TestSeries& s) {
+    Duration interval{
+        0};  // 0: not given (a plain value, as GCC 12 misreads optional<Duration> here)
     Duration offset{0};
     const Field* values = nullptr;
     const Field* samples = nullptr;
@@ -235,8 +273,10 @@ void Parser::parse_series(const std::vector<Field>& fields, const std::string& p
                 for (const KpiDef& k : rules_->kpis) {
                     known.push_back(k.name);
                 }
-                r_.error(f.loc, p, "unknown kpi '" + s.kpi + "'" + yaml::did_you_mean(s.kpi, known) +
-                                       "; kpis in the rule files: " + yaml::join(known));
+                r_.error(f.loc,
+                         p,
+                         "unknown kpi '" + s.kpi + "'" + yaml::did_you_mean(s.kpi, known) +
+                             "; kpis in the rule files: " + yaml::join(known));
             }
         } else if (f.key == "labels") {
             s.labels = labels(f, p).value_or(Labels{});
@@ -263,7 +303,8 @@ void Parser::parse_series(const std::vector<Field>& fields, const std::string& p
         // Without `interval`, the KPI's own poll interval is what a real run would see; 1m when
         // it has none.
         const KpiDef* kpi = rules_ != nullptr ? rules_->find_kpi(s.kpi) : nullptr;
-        const Duration fallback = kpi != nullptr && kpi->every ? *kpi->every : Duration{std::chrono::minutes(1)};
+        const Duration fallback =
+            kpi != nullptr && kpi->every ? *kpi->every : Duration{std::chrono::minutes(1)};
         const Duration step = interval > Duration::zero() ? interval : fallback;
         const std::string p = join_path(path, "values");
         const auto text = r_.scalar(values->node, values->loc, p, "a string of values");
@@ -282,11 +323,14 @@ void Parser::parse_series(const std::vector<Field>& fields, const std::string& p
         }
     }
     if (samples != nullptr) {
-        each_map(*samples, join_path(path, "samples"), kSampleKeys,
+        each_map(*samples,
+                 join_path(path, "samples"),
+                 kSampleKeys,
                  [&](const std::vector<Field>& sf, const SourceLoc& loc, const std::string& sp) {
                      SeriesSample sample;
-                     bool ok = require(sf, "at", loc, sp, "give the sample's time, e.g. at: 30m") &&
-                               require(sf, "value", loc, sp, "give the sample's value, e.g. value: 12");
+                     bool ok =
+                         require(sf, "at", loc, sp, "give the sample's time, e.g. at: 30m") &&
+                         require(sf, "value", loc, sp, "give the sample's value, e.g. value: 12");
                      for (const Field& f : sf) {
                          if (f.key == "at") {
                              const auto d = when(f, join_path(sp, "at"));
@@ -306,10 +350,16 @@ void Parser::parse_series(const std::vector<Field>& fields, const std::string& p
     }
 }
 
-void Parser::parse_expect(const std::vector<Field>& fields, const SourceLoc& loc, const std::string& path,
+void Parser::parse_expect(const std::vector<Field>& fields,
+                          const SourceLoc& loc,
+                          const std::string& path,
                           Expectation& e) {
     for (const char* key : {"at", "alert", "kind", "severity", "notifier"}) {
-        require(fields, key, loc, path, "every expected notification names at, alert, kind, severity and notifier");
+        require(fields,
+                key,
+                loc,
+                path,
+                "every expected notification names at, alert, kind, severity and notifier");
     }
     for (const Field& f : fields) {
         const std::string p = join_path(path, f.key);
@@ -323,33 +373,43 @@ void Parser::parse_expect(const std::vector<Field>& fields, const SourceLoc& loc
                     known.push_back(rule.alert);
                 }
                 if (std::find(known.begin(), known.end(), e.alert) == known.end()) {
-                    r_.error(f.loc, p, "unknown alert '" + e.alert + "'" + yaml::did_you_mean(e.alert, known) +
-                                           "; alerts in the rule files: " + yaml::join(known));
+                    r_.error(f.loc,
+                             p,
+                             "unknown alert '" + e.alert + "'" +
+                                 yaml::did_you_mean(e.alert, known) +
+                                 "; alerts in the rule files: " + yaml::join(known));
                 }
             }
         } else if (f.key == "kind") {
             const auto text = r_.string(f, p);
             const auto kind = text ? parse_notification_kind(*text) : std::nullopt;
             if (text && !kind) {
-                r_.error(f.loc, p, "unknown kind '" + *text + "'" + yaml::did_you_mean(*text, kKinds) +
-                                       "; allowed: " + yaml::join(kKinds));
+                r_.error(f.loc,
+                         p,
+                         "unknown kind '" + *text + "'" + yaml::did_you_mean(*text, kKinds) +
+                             "; allowed: " + yaml::join(kKinds));
             }
             e.kind = kind.value_or(NotificationKind::Firing);
         } else if (f.key == "severity") {
             const auto text = r_.string(f, p);
             const auto severity = text ? parse_severity(*text) : std::nullopt;
             if (text && !severity) {
-                r_.error(f.loc, p, "unknown severity '" + *text + "'" + yaml::did_you_mean(*text, kSeverities) +
-                                       "; allowed: " + yaml::join(kSeverities));
+                r_.error(f.loc,
+                         p,
+                         "unknown severity '" + *text + "'" +
+                             yaml::did_you_mean(*text, kSeverities) +
+                             "; allowed: " + yaml::join(kSeverities));
             }
             e.severity = severity.value_or(Severity::Warning);
         } else if (f.key == "notifier") {
             e.notifier = r_.string(f, p).value_or("");
             if (!e.notifier.empty() &&
                 std::find(notifiers_.begin(), notifiers_.end(), e.notifier) == notifiers_.end()) {
-                r_.error(f.loc, p, "unknown notifier '" + e.notifier + "'" +
-                                       yaml::did_you_mean(e.notifier, notifiers_) +
-                                       "; list it under notifiers: (now: " + yaml::join(notifiers_) + ")");
+                r_.error(f.loc,
+                         p,
+                         "unknown notifier '" + e.notifier + "'" +
+                             yaml::did_you_mean(e.notifier, notifiers_) +
+                             "; list it under notifiers: (now: " + yaml::join(notifiers_) + ")");
             }
         } else if (f.key == "labels") {
             e.labels = labels(f, p);
@@ -359,7 +419,10 @@ void Parser::parse_expect(const std::vector<Field>& fields, const SourceLoc& loc
     }
 }
 
-void Parser::parse_case(const YAML::Node& item, const SourceLoc& loc, const std::string& path, TestFile& file) {
+void Parser::parse_case(const YAML::Node& item,
+                        const SourceLoc& loc,
+                        const std::string& path,
+                        TestFile& file) {
     const auto fields = r_.fields(item, loc, path);
     if (!fields) {
         return;
@@ -368,7 +431,11 @@ void Parser::parse_case(const YAML::Node& item, const SourceLoc& loc, const std:
     TestCase c;
     c.loc = loc;
     require(*fields, "name", loc, path, "say what the case shows, e.g. name: warns below 30%");
-    require(*fields, "expect", loc, path, "list the notifications expected, or write expect: [] for none");
+    require(*fields,
+            "expect",
+            loc,
+            path,
+            "list the notifications expected, or write expect: [] for none");
     for (const Field& f : *fields) {
         if (f.key == "name") {
             c.name = r_.string(f, join_path(path, "name")).value_or("");
@@ -380,41 +447,52 @@ void Parser::parse_case(const YAML::Node& item, const SourceLoc& loc, const std:
         if (f.key == "until") {
             c.until = when(f, p);
         } else if (f.key == "series") {
-            each_map(f, p, kSeriesKeys, [&](const std::vector<Field>& sf, const SourceLoc& sl, const std::string& sp) {
-                TestSeries s;
-                if (require(sf, "kpi", sl, sp, "name the KPI the values belong to")) {
-                    parse_series(sf, sp, s);
-                    c.series.push_back(std::move(s));
-                }
-            });
+            each_map(f,
+                     p,
+                     kSeriesKeys,
+                     [&](const std::vector<Field>& sf, const SourceLoc& sl, const std::string& sp) {
+                         TestSeries s;
+                         if (require(sf, "kpi", sl, sp, "name the KPI the values belong to")) {
+                             parse_series(sf, sp, s);
+                             c.series.push_back(std::move(s));
+                         }
+                     });
         } else if (f.key == "events") {
-            each_map(f, p, kEventKeys, [&](const std::vector<Field>& ef, const SourceLoc& el, const std::string& ep) {
-                TestEvent e;
-                bool ok = require(ef, "at", el, ep, "give the event's time, e.g. at: 7h");
-                ok = require(ef, "restart", el, ep, "v1 supports restart: true") && ok;
-                for (const Field& g : ef) {
-                    if (g.key == "at") {
-                        const auto d = when(g, join_path(ep, "at"));
-                        ok = ok && d.has_value();
-                        e.at = d.value_or(Duration{0});
-                    } else if (g.key == "restart") {
-                        const auto s = r_.string(g, join_path(ep, "restart"));
-                        if (s && *s != "true") {
-                            r_.error(g.loc, join_path(ep, "restart"), "expected true; leave the event out otherwise");
-                            ok = false;
-                        }
-                    }
-                }
-                if (ok) {
-                    c.events.push_back(e);
-                }
-            });
+            each_map(f,
+                     p,
+                     kEventKeys,
+                     [&](const std::vector<Field>& ef, const SourceLoc& el, const std::string& ep) {
+                         TestEvent e;
+                         bool ok = require(ef, "at", el, ep, "give the event's time, e.g. at: 7h");
+                         ok = require(ef, "restart", el, ep, "v1 supports restart: true") && ok;
+                         for (const Field& g : ef) {
+                             if (g.key == "at") {
+                                 const auto d = when(g, join_path(ep, "at"));
+                                 ok = ok && d.has_value();
+                                 e.at = d.value_or(Duration{0});
+                             } else if (g.key == "restart") {
+                                 const auto s = r_.string(g, join_path(ep, "restart"));
+                                 if (s && *s != "true") {
+                                     r_.error(g.loc,
+                                              join_path(ep, "restart"),
+                                              "expected true; leave the event out otherwise");
+                                     ok = false;
+                                 }
+                             }
+                         }
+                         if (ok) {
+                             c.events.push_back(e);
+                         }
+                     });
         } else if (f.key == "expect") {
-            each_map(f, p, kExpectKeys, [&](const std::vector<Field>& xf, const SourceLoc& xl, const std::string& xp) {
-                Expectation e;
-                parse_expect(xf, xl, xp, e);
-                c.expect.push_back(std::move(e));
-            });
+            each_map(f,
+                     p,
+                     kExpectKeys,
+                     [&](const std::vector<Field>& xf, const SourceLoc& xl, const std::string& xp) {
+                         Expectation e;
+                         parse_expect(xf, xl, xp, e);
+                         c.expect.push_back(std::move(e));
+                     });
         }
     }
     file.cases.push_back(std::move(c));
@@ -454,7 +532,9 @@ std::optional<TestFile> Parser::run(int& cases_seen) {
             const auto s = r_.string(f, "start");
             const auto t = s ? parse_rfc3339(*s) : std::nullopt;
             if (s && !t) {
-                r_.error(f.loc, "start", "'" + *s + "' is not an RFC 3339 time; use e.g. 2026-01-05T00:00:00Z");
+                r_.error(f.loc,
+                         "start",
+                         "'" + *s + "' is not an RFC 3339 time; use e.g. 2026-01-05T00:00:00Z");
             }
             start_ = t.value_or(kDefaultStart);
         }
@@ -504,7 +584,8 @@ std::optional<TestFile> Parser::run(int& cases_seen) {
 
 }  // namespace
 
-std::optional<std::vector<std::optional<double>>> parse_values(const std::string& text, std::string& error) {
+std::optional<std::vector<std::optional<double>>> parse_values(const std::string& text,
+                                                               std::string& error) {
     std::vector<std::optional<double>> out;
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -522,7 +603,8 @@ std::optional<std::vector<std::optional<double>>> parse_values(const std::string
         if (x != std::string_view::npos) {
             const auto c = parse_count(token.substr(x + 1));
             if (!c) {
-                error = "'" + std::string(token) + "' has no valid repeat count; write e.g. 0.28x4 or _x3";
+                error = "'" + std::string(token) +
+                        "' has no valid repeat count; write e.g. 0.28x4 or _x3";
                 return std::nullopt;
             }
             count = *c;
@@ -531,7 +613,8 @@ std::optional<std::vector<std::optional<double>>> parse_values(const std::string
         if (head != "_") {
             value = parse_number(head);
             if (!value) {
-                error = "'" + std::string(token) + "' is not a value; write a number, NxK, _ or _xK";
+                error =
+                    "'" + std::string(token) + "' is not a value; write a number, NxK, _ or _xK";
                 return std::nullopt;
             }
         }
@@ -540,7 +623,9 @@ std::optional<std::vector<std::optional<double>>> parse_values(const std::string
     return out;
 }
 
-std::optional<TestFile> load_test_file(const std::string& path, Diagnostics& diags, int& cases_seen) {
+std::optional<TestFile> load_test_file(const std::string& path,
+                                       Diagnostics& diags,
+                                       int& cases_seen) {
     Parser parser(path, diags);
     return parser.run(cases_seen);
 }

@@ -1,14 +1,14 @@
 #pragma once
 
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "engine/alert.hpp"
 #include "engine/diagnostics.hpp"
 #include "engine/model.hpp"
 #include "engine/time.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 /// A rule test file (docs/rule-tests.md) parsed into values: the rule files it loads with the
 /// config it assumes, and its test cases with every instant as an offset from `start`.
@@ -62,12 +62,13 @@ struct TestFile {
 /// Reads and checks one test file, loading its rule files and cross-checking them against the
 /// config it declares. Every problem goes to `diags` with its position. `cases_seen` is set to
 /// the number of items under `tests:` even when loading fails, so the caller can count them.
-[[nodiscard]] std::optional<TestFile> load_test_file(const std::string& path, Diagnostics& diags,
+[[nodiscard]] std::optional<TestFile> load_test_file(const std::string& path,
+                                                     Diagnostics& diags,
                                                      int& cases_seen);
 
 /// Parses the `values:` shorthand ("0.41 0.35 0.28x4 _ _x2"): one entry per slot, nullopt for
 /// an empty slot. Gives nullopt and sets `error` to a message when a token is invalid.
-[[nodiscard]] std::optional<std::vector<std::optional<double>>> parse_values(const std::string& text,
-                                                                            std::string& error);
+[[nodiscard]] std::optional<std::vector<std::optional<double>>> parse_values(
+    const std::string& text, std::string& error);
 
 }  // namespace tocsin::engine::rule_test

@@ -1,16 +1,16 @@
 #include "engine/template.hpp"
 
+#include "engine/alert.hpp"
+
 #include <array>
 #include <cmath>
 #include <cstdio>
 
-#include "engine/alert.hpp"
-
 namespace tocsin::engine {
 namespace {
 
-constexpr std::array<const char*, 8> kNames{"value",    "threshold", "target", "severity",
-                                            "kpi",      "alert",     "since",  "unit"};
+constexpr std::array<const char*, 8> kNames{
+    "value", "threshold", "target", "severity", "kpi", "alert", "since", "unit"};
 constexpr std::array<const char*, 3> kHelpers{"pct", "num", "dur"};
 constexpr const char* kAllowedNames =
     "value, threshold, target, severity, kpi, alert, since, unit, labels.<name>";
@@ -19,9 +19,15 @@ bool is_numeric_name(const std::string& name) {
     return name == "value" || name == "threshold" || name == "target";
 }
 
-bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
-bool is_space(char c) { return c == ' ' || c == '\t'; }
+bool is_ident_start(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_ident_char(char c) {
+    return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+bool is_space(char c) {
+    return c == ' ' || c == '\t';
+}
 
 std::string trim_negative_zero(std::string s) {
     if (s.size() > 1 && s[0] == '-' && s.find_first_not_of("-0.%") == std::string::npos) {
@@ -167,8 +173,12 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 /// Parses one `{{ ... }}` body; `body_start` is the offset of the body in the whole text.
 class ExprParser {
 public:
-    ExprParser(const std::string& text, std::size_t body_start, std::size_t body_end,
-               const SourceLoc& loc, const std::string& path, Diagnostics& diags)
+    ExprParser(const std::string& text,
+               std::size_t body_start,
+               std::size_t body_end,
+               const SourceLoc& loc,
+               const std::string& path,
+               Diagnostics& diags)
         : text_(text), pos_(body_start), end_(body_end), loc_(loc), path_(path), diags_(diags) {}
 
     std::optional<Template::Part> parse(std::size_t open_offset) {
@@ -187,8 +197,9 @@ public:
         part.is_expr = true;
         if (pos_ < end_ && text_[pos_] == '(') {
             if (first->find('.') != std::string::npos || !is_helper(*first)) {
-                fail(first_start, "unknown helper '" + *first + "'" + did_you_mean(*first, to_vector(kHelpers)) +
-                                      "; allowed: pct, num, dur");
+                fail(first_start,
+                     "unknown helper '" + *first + "'" + did_you_mean(*first, to_vector(kHelpers)) +
+                         "; allowed: pct, num, dur");
                 return std::nullopt;
             }
             ++pos_;
@@ -255,8 +266,9 @@ private:
                 return true;
             }
         }
-        fail(at, "unknown name '" + name + "'" + did_you_mean(name, to_vector(kNames)) + "; allowed: " +
-                     kAllowedNames);
+        fail(at,
+             "unknown name '" + name + "'" + did_you_mean(name, to_vector(kNames)) +
+                 "; allowed: " + kAllowedNames);
         return false;
     }
 
@@ -272,7 +284,9 @@ private:
     }
 
     std::optional<Template::Part> syntax_error() {
-        fail(pos_, "cannot read this expression; write a name, labels.<name> or a helper call like pct(value)");
+        fail(pos_,
+             "cannot read this expression; write a name, labels.<name> or a helper call like "
+             "pct(value)");
         return std::nullopt;
     }
 
@@ -296,7 +310,9 @@ private:
 
 }  // namespace
 
-Template Template::parse(const std::string& text, const SourceLoc& loc, const std::string& path,
+Template Template::parse(const std::string& text,
+                         const SourceLoc& loc,
+                         const std::string& path,
                          Diagnostics& diags) {
     Template t;
     t.source_ = text;
@@ -307,7 +323,8 @@ Template Template::parse(const std::string& text, const SourceLoc& loc, const st
         const std::size_t open = text.find("{{", pos);
         const std::size_t stray = text.find("}}", pos);
         if (stray != std::string::npos && (open == std::string::npos || stray < open)) {
-            diags.error(position(text, stray, loc), path,
+            diags.error(position(text, stray, loc),
+                        path,
                         "'}}' without '{{'; remove it or start an expression with '{{'");
             ok = false;
             pos = stray + 2;
@@ -320,7 +337,9 @@ Template Template::parse(const std::string& text, const SourceLoc& loc, const st
         literal += text.substr(pos, open - pos);
         const std::size_t close = text.find("}}", open + 2);
         if (close == std::string::npos) {
-            diags.error(position(text, open, loc), path, "'{{' is not closed; end the expression with '}}'");
+            diags.error(position(text, open, loc),
+                        path,
+                        "'{{' is not closed; end the expression with '}}'");
             ok = false;
             break;
         }

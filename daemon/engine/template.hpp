@@ -1,10 +1,10 @@
 #pragma once
 
+#include "engine/diagnostics.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "engine/diagnostics.hpp"
 
 /// `{{ expr }}` templates in summary, description, runbook and label values.
 ///
@@ -24,7 +24,9 @@ public:
     /// Parses `text`; `loc` is the position of the text's first character in its YAML file, so
     /// problems are reported at the exact column of the offending expression. Unknown names and
     /// helpers, and unbalanced braces, are errors added to `diags` under `path`.
-    static Template parse(const std::string& text, const SourceLoc& loc, const std::string& path,
+    static Template parse(const std::string& text,
+                          const SourceLoc& loc,
+                          const std::string& path,
                           Diagnostics& diags);
 
     /// Renders with the alert's context; missing values (no target, unknown label) render as "".
@@ -35,8 +37,8 @@ public:
 
     struct Part {
         bool is_expr = false;
-        std::string text;       // literal text, or for an expression the name ("value", "labels.team")
-        std::string helper;     // "", "pct", "num" or "dur"
+        std::string text;    // literal text, or for an expression the name ("value", "labels.team")
+        std::string helper;  // "", "pct", "num" or "dur"
     };
 
 private:

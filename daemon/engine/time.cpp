@@ -34,7 +34,9 @@ constexpr std::array<UnitDef, 5> kFormatUnits{{
     {"ms", 1},
 }};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 // Reads exactly `width` digits at `pos`.
 std::optional<int> read_digits(std::string_view text, std::size_t& pos, std::size_t width) {
@@ -112,8 +114,9 @@ std::string format_duration(Duration d) {
     if (ms < 0) {
         out += '-';
         // Minimum value cannot be negated; it is far beyond any duration a user writes.
-        ms = ms == std::numeric_limits<std::int64_t>::min() ? std::numeric_limits<std::int64_t>::max()
-                                                            : -ms;
+        ms = ms == std::numeric_limits<std::int64_t>::min()
+                 ? std::numeric_limits<std::int64_t>::max()
+                 : -ms;
     }
     for (const auto& u : kFormatUnits) {
         if (ms >= u.ms) {
@@ -138,12 +141,26 @@ std::string format_rfc3339(TimePoint t) {
     const auto minutes = hms.minutes().count();
     const auto seconds = hms.seconds().count();
     if (ms != 0) {
-        std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year, month, dom,
-                      static_cast<int>(hours), static_cast<int>(minutes), static_cast<int>(seconds),
+        std::snprintf(buf,
+                      sizeof buf,
+                      "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                      year,
+                      month,
+                      dom,
+                      static_cast<int>(hours),
+                      static_cast<int>(minutes),
+                      static_cast<int>(seconds),
                       static_cast<int>(ms));
     } else {
-        std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", year, month, dom,
-                      static_cast<int>(hours), static_cast<int>(minutes), static_cast<int>(seconds));
+        std::snprintf(buf,
+                      sizeof buf,
+                      "%04d-%02u-%02uT%02d:%02d:%02dZ",
+                      year,
+                      month,
+                      dom,
+                      static_cast<int>(hours),
+                      static_cast<int>(minutes),
+                      static_cast<int>(seconds));
     }
     return buf;
 }
@@ -162,7 +179,8 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text) {
     if (!dom) {
         return std::nullopt;
     }
-    const date::year_month_day ymd{date::year{*year}, date::month{static_cast<unsigned>(*month)},
+    const date::year_month_day ymd{date::year{*year},
+                                   date::month{static_cast<unsigned>(*month)},
                                    date::day{static_cast<unsigned>(*dom)}};
     if (!ymd.ok()) {
         return std::nullopt;

@@ -38,10 +38,15 @@ private:
 [[nodiscard]] std::string format_duration(Duration d);
 /// RFC 3339 in UTC with millisecond precision when non-zero: "2026-01-05T10:00:00Z".
 [[nodiscard]] std::string format_rfc3339(TimePoint t);
-/// Parses RFC 3339 ("2026-01-05T10:00:00Z", "...T10:00:00.250+01:00") or a bare date (midnight UTC).
+/// Parses RFC 3339 ("2026-01-05T10:00:00Z", "...T10:00:00.250+01:00") or a bare date (midnight
+/// UTC).
 [[nodiscard]] std::optional<TimePoint> parse_rfc3339(std::string_view text);
 
-inline std::int64_t to_unix_ms(TimePoint t) { return t.time_since_epoch().count(); }
-inline TimePoint from_unix_ms(std::int64_t ms) { return TimePoint{Duration{ms}}; }
+inline std::int64_t to_unix_ms(TimePoint t) {
+    return t.time_since_epoch().count();
+}
+inline TimePoint from_unix_ms(std::int64_t ms) {
+    return TimePoint{Duration{ms}};
+}
 
 }  // namespace tocsin::engine

@@ -15,11 +15,17 @@ namespace {
 
 constexpr const char* kReferenceHint = "write ${env:NAME} or ${file:PATH}";
 
-bool is_block_indicator(char c) { return c == '|' || c == '>'; }
-bool is_quote(char c) { return c == '"' || c == '\''; }
+bool is_block_indicator(char c) {
+    return c == '|' || c == '>';
+}
+bool is_quote(char c) {
+    return c == '"' || c == '\'';
+}
 
 // yaml-cpp gives quoted scalars the non-specific tag "!" and plain ones "?".
-bool is_quoted(const YAML::Node& node) { return node.Tag() == "!"; }
+bool is_quoted(const YAML::Node& node) {
+    return node.Tag() == "!";
+}
 
 }  // namespace
 
@@ -73,8 +79,10 @@ std::optional<YAML::Node> Reader::load(const std::string& text) {
     try {
         return YAML::Load(text);
     } catch (const YAML::ParserException& e) {
-        diags_.error(SourceLoc{file_, e.mark.line + 1, e.mark.column + 1}, "",
-                     "invalid YAML: " + e.msg + "; check the indentation, colons and brackets here");
+        diags_.error(
+            SourceLoc{file_, e.mark.line + 1, e.mark.column + 1},
+            "",
+            "invalid YAML: " + e.msg + "; check the indentation, colons and brackets here");
     } catch (const YAML::Exception& e) {
         diags_.error(SourceLoc{file_, 0, 0}, "", std::string("invalid YAML: ") + e.what());
     }
@@ -141,7 +149,8 @@ std::string Reader::describe(const YAML::Node& node) const {
     return "nothing";
 }
 
-std::optional<std::vector<Field>> Reader::fields(const YAML::Node& node, const SourceLoc& at,
+std::optional<std::vector<Field>> Reader::fields(const YAML::Node& node,
+                                                 const SourceLoc& at,
                                                  const std::string& path) {
     std::vector<Field> out;
     if (node.IsNull()) {
@@ -163,8 +172,10 @@ std::optional<std::vector<Field>> Reader::fields(const YAML::Node& node, const S
         f.node = kv.second;
         f.loc = f.node.IsNull() ? f.key_loc : loc(f.node);
         if (const auto it = seen.find(f.key); it != seen.end()) {
-            error(f.key_loc, path,
-                  "duplicate key '" + f.key + "'; it is first set at line " + std::to_string(it->second.line));
+            error(f.key_loc,
+                  path,
+                  "duplicate key '" + f.key + "'; it is first set at line " +
+                      std::to_string(it->second.line));
             continue;
         }
         seen.emplace(f.key, f.key_loc);
@@ -173,18 +184,23 @@ std::optional<std::vector<Field>> Reader::fields(const YAML::Node& node, const S
     return out;
 }
 
-void Reader::check_keys(const std::vector<Field>& fields, const std::vector<std::string>& allowed,
+void Reader::check_keys(const std::vector<Field>& fields,
+                        const std::vector<std::string>& allowed,
                         const std::string& path) {
     for (const Field& f : fields) {
         if (std::find(allowed.begin(), allowed.end(), f.key) != allowed.end()) {
             continue;
         }
-        error(f.key_loc, path,
-              "unknown key '" + f.key + "'" + did_you_mean(f.key, allowed) + "; allowed: " + join(allowed));
+        error(f.key_loc,
+              path,
+              "unknown key '" + f.key + "'" + did_you_mean(f.key, allowed) +
+                  "; allowed: " + join(allowed));
     }
 }
 
-std::optional<Scalar> Reader::scalar(const YAML::Node& node, const SourceLoc& at, const std::string& path,
+std::optional<Scalar> Reader::scalar(const YAML::Node& node,
+                                     const SourceLoc& at,
+                                     const std::string& path,
                                      std::string_view expected) {
     if (!node.IsScalar()) {
         error(at, path, "expected " + std::string(expected) + ", got " + describe(node));
@@ -201,7 +217,9 @@ std::optional<std::string> Reader::string(const Field& f, const std::string& pat
     return std::move(s->text);
 }
 
-std::optional<double> Reader::number(const YAML::Node& node, const SourceLoc& at, const std::string& path) {
+std::optional<double> Reader::number(const YAML::Node& node,
+                                     const SourceLoc& at,
+                                     const std::string& path) {
     const auto s = scalar(node, at, path, "a number");
     if (!s) {
         return std::nullopt;
@@ -238,8 +256,8 @@ std::optional<std::string> Reader::literal(const Field& f, const std::string& pa
     return f.node.Scalar();
 }
 
-std::optional<std::vector<std::pair<std::string, SourceLoc>>> Reader::string_list(const Field& f,
-                                                                                 const std::string& path) {
+std::optional<std::vector<std::pair<std::string, SourceLoc>>> Reader::string_list(
+    const Field& f, const std::string& path) {
     auto items = string_items(f, path);
     if (!items) {
         return std::nullopt;
@@ -251,7 +269,8 @@ std::optional<std::vector<std::pair<std::string, SourceLoc>>> Reader::string_lis
     return out;
 }
 
-std::optional<std::vector<Reader::ListItem>> Reader::string_items(const Field& f, const std::string& path) {
+std::optional<std::vector<Reader::ListItem>> Reader::string_items(const Field& f,
+                                                                  const std::string& path) {
     std::vector<ListItem> out;
     if (f.node.IsScalar()) {
         auto s = scalar(f.node, f.loc, path, "a string");
@@ -319,7 +338,9 @@ RawValue Reader::raw(const YAML::Node& node, const SourceLoc& at, const std::str
     return v;
 }
 
-std::optional<Scalar> Reader::expand(const std::string& text, const YAML::Node& node, const SourceLoc& at,
+std::optional<Scalar> Reader::expand(const std::string& text,
+                                     const YAML::Node& node,
+                                     const SourceLoc& at,
                                      const std::string& path) {
     Scalar out;
     out.shown = text;
@@ -364,8 +385,10 @@ std::optional<Scalar> Reader::expand(const std::string& text, const YAML::Node& 
                 out.text += *value;
                 out.secret = true;
             } else {
-                error(loc_at(open), path,
-                      "environment variable '" + name + "' is not set; set it before starting tocsin");
+                error(loc_at(open),
+                      path,
+                      "environment variable '" + name +
+                          "' is not set; set it before starting tocsin");
                 ok = false;
             }
         } else if (ref.rfind("file:", 0) == 0 && ref.size() > 5) {
@@ -381,7 +404,8 @@ std::optional<Scalar> Reader::expand(const std::string& text, const YAML::Node& 
                 out.text += *content;
                 out.secret = true;
             } else {
-                error(loc_at(open), path, "cannot read secret file '" + file.string() + "': " + why);
+                error(
+                    loc_at(open), path, "cannot read secret file '" + file.string() + "': " + why);
                 ok = false;
             }
         } else {

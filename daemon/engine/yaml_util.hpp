@@ -1,16 +1,16 @@
 #pragma once
 
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include <yaml-cpp/yaml.h>
-
 #include "engine/diagnostics.hpp"
 #include "engine/loader.hpp"
 #include "engine/model.hpp"
 #include "engine/time.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 /// Helpers the config and rule loaders share on top of yaml-cpp: positions, key checks, typed
 /// getters and `${env:..}`/`${file:..}` expansion. Every problem goes to the Diagnostics at the
@@ -58,20 +58,28 @@ public:
 
     /// The keys of a map in file order, or nullopt (reported) when `node` is not a map. A Null node
     /// gives an empty list. Duplicate keys are reported.
-    std::optional<std::vector<Field>> fields(const YAML::Node& node, const SourceLoc& loc,
+    std::optional<std::vector<Field>> fields(const YAML::Node& node,
+                                             const SourceLoc& loc,
                                              const std::string& path);
     /// Reports each key not in `allowed`, with "did you mean" and the allowed list.
-    void check_keys(const std::vector<Field>& fields, const std::vector<std::string>& allowed,
+    void check_keys(const std::vector<Field>& fields,
+                    const std::vector<std::string>& allowed,
                     const std::string& path);
 
-    std::optional<Scalar> scalar(const YAML::Node& node, const SourceLoc& loc, const std::string& path,
+    std::optional<Scalar> scalar(const YAML::Node& node,
+                                 const SourceLoc& loc,
+                                 const std::string& path,
                                  std::string_view expected);
     std::optional<std::string> string(const Field& f, const std::string& path);
     /// A string taken as written, never expanded: for names (policies, labels, time zones), which
     /// are not secrets and appear in messages.
     std::optional<std::string> literal(const Field& f, const std::string& path);
-    std::optional<double> number(const YAML::Node& node, const SourceLoc& loc, const std::string& path);
-    std::optional<double> number(const Field& f, const std::string& path) { return number(f.node, f.loc, path); }
+    std::optional<double> number(const YAML::Node& node,
+                                 const SourceLoc& loc,
+                                 const std::string& path);
+    std::optional<double> number(const Field& f, const std::string& path) {
+        return number(f.node, f.loc, path);
+    }
     std::optional<Duration> duration(const Field& f, const std::string& path);
     struct ListItem {
         std::string text;
@@ -79,8 +87,8 @@ public:
         SourceLoc loc;
     };
     /// A list of strings (a single string counts as a list of one), each with its position.
-    std::optional<std::vector<std::pair<std::string, SourceLoc>>> string_list(const Field& f,
-                                                                             const std::string& path);
+    std::optional<std::vector<std::pair<std::string, SourceLoc>>> string_list(
+        const Field& f, const std::string& path);
     /// The same, also keeping what messages may quote (for lists that may hold secrets).
     std::optional<std::vector<ListItem>> string_items(const Field& f, const std::string& path);
     /// The value kept as written (after expansion) for the plugin host to check.
@@ -90,7 +98,9 @@ public:
     [[nodiscard]] std::string describe(const YAML::Node& node) const;
 
 private:
-    std::optional<Scalar> expand(const std::string& text, const YAML::Node& node, const SourceLoc& loc,
+    std::optional<Scalar> expand(const std::string& text,
+                                 const YAML::Node& node,
+                                 const SourceLoc& loc,
                                  const std::string& path);
 
     std::string file_;
@@ -103,7 +113,8 @@ private:
 std::optional<std::string> read_text_file(const std::string& path, std::string& why);
 
 /// " (did you mean 'x'?)" or "".
-[[nodiscard]] std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+[[nodiscard]] std::string did_you_mean(const std::string& word,
+                                       const std::vector<std::string>& candidates);
 /// "a, b, c", or "none" for an empty list.
 [[nodiscard]] std::string join(const std::vector<std::string>& items);
 

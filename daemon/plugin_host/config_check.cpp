@@ -1,5 +1,8 @@
 #include "plugin_host/config_check.hpp"
 
+#include "engine/time.hpp"
+#include "tocsin/sdk/json.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -8,9 +11,6 @@
 #include <set>
 #include <utility>
 #include <vector>
-
-#include "engine/time.hpp"
-#include "tocsin/sdk/json.hpp"
 
 namespace tocsin::plugin_host {
 
@@ -46,23 +46,30 @@ bool contains_secret(const RawValue& v) {
 /// How a value is named in a message; never its text when it is (or may be) secret.
 std::string describe(const RawValue& v, bool secret) {
     switch (v.kind) {
-        case RawValue::Kind::Null: return "nothing";
-        case RawValue::Kind::List: return "a list";
-        case RawValue::Kind::Map: return "a map";
-        case RawValue::Kind::Scalar: break;
+        case RawValue::Kind::Null:
+            return "nothing";
+        case RawValue::Kind::List:
+            return "a list";
+        case RawValue::Kind::Map:
+            return "a map";
+        case RawValue::Kind::Scalar:
+            break;
     }
     if (secret || v.secret) {
         return "the secret value";
     }
     constexpr std::size_t kMaxShown = 60;
-    return "'" + (v.scalar.size() > kMaxShown ? v.scalar.substr(0, kMaxShown) + "..." : v.scalar) + "'";
+    return "'" + (v.scalar.size() > kMaxShown ? v.scalar.substr(0, kMaxShown) + "..." : v.scalar) +
+           "'";
 }
 
 /// A value as written, for display: scalars as strings.
 Json raw_json(const RawValue& v) {
     switch (v.kind) {
-        case RawValue::Kind::Null: return Json(nullptr);
-        case RawValue::Kind::Scalar: return Json(v.scalar);
+        case RawValue::Kind::Null:
+            return Json(nullptr);
+        case RawValue::Kind::Scalar:
+            return Json(v.scalar);
         case RawValue::Kind::List: {
             Json a = Json::array();
             for (const auto& item : v.items) {
@@ -82,8 +89,9 @@ Json raw_json(const RawValue& v) {
 }
 
 std::optional<bool> parse_bool(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
+        return static_cast<char>(std::tolower(c));
+    });
     if (text == "true" || text == "yes" || text == "on") {
         return true;
     }
@@ -136,7 +144,8 @@ public:
             if (auto it = given.find(spec.name); it != given.end()) {
                 out.set(spec.name, std::move(it->second));
             } else if (spec.required) {
-                error(owner_loc, prefix_,
+                error(owner_loc,
+                      prefix_,
                       "missing required key '" + spec.name + "' (" + with_article(spec.type) +
                           (spec.description.empty() ? "" : ": " + spec.description) + ")");
             } else if (spec.default_json) {
@@ -156,14 +165,18 @@ public:
             if (v.kind == RawValue::Kind::Scalar) {
                 return true;
             }
-            error(v.loc, path, "expected " + with_article(spec.type) + ", got " + describe(v, secret));
+            error(v.loc,
+                  path,
+                  "expected " + with_article(spec.type) + ", got " + describe(v, secret));
             return false;
         };
         // "5" in quotes is a string in YAML; only ${env:...}/${file:...} values are always text.
         const auto reject_quoted = [&](const char* how) {
             if (v.quoted && !v.secret) {
-                error(v.loc, path,
-                      describe(v, secret) + " is quoted, so it is a string; write it without quotes as " + how);
+                error(v.loc,
+                      path,
+                      describe(v, secret) +
+                          " is quoted, so it is a string; write it without quotes as " + how);
                 return true;
             }
             return false;
@@ -182,7 +195,10 @@ public:
                 const char* end = v.scalar.data() + v.scalar.size();
                 const auto r = std::from_chars(v.scalar.data(), end, n);
                 if (r.ec != std::errc() || r.ptr != end) {
-                    error(v.loc, path, describe(v, secret) + " is not an integer; use a whole number such as 10");
+                    error(
+                        v.loc,
+                        path,
+                        describe(v, secret) + " is not an integer; use a whole number such as 10");
                     return std::nullopt;
                 }
                 return Json(n);
@@ -195,7 +211,8 @@ public:
                 const char* end = v.scalar.data() + v.scalar.size();
                 const auto r = std::from_chars(v.scalar.data(), end, d);
                 if (r.ec != std::errc() || r.ptr != end || !std::isfinite(d)) {
-                    error(v.loc, path, describe(v, secret) + " is not a number; use e.g. 10 or 0.5");
+                    error(
+                        v.loc, path, describe(v, secret) + " is not a number; use e.g. 10 or 0.5");
                     return std::nullopt;
                 }
                 return Json(d);
@@ -217,15 +234,19 @@ public:
                 }
                 auto d = engine::parse_duration(v.scalar);
                 if (!d) {
-                    error(v.loc, path, describe(v, secret) + " is not a duration; use e.g. 30s or 2m");
+                    error(v.loc,
+                          path,
+                          describe(v, secret) + " is not a duration; use e.g. 30s or 2m");
                     return std::nullopt;
                 }
                 return Json(d->count());
             }
             case TOCSIN_TYPE_STRING_LIST: {
                 if (v.kind != RawValue::Kind::List) {
-                    error(v.loc, path,
-                          "expected a list of strings, got " + describe(v, secret) + "; write e.g. [a, b]");
+                    error(v.loc,
+                          path,
+                          "expected a list of strings, got " + describe(v, secret) +
+                              "; write e.g. [a, b]");
                     return std::nullopt;
                 }
                 Json a = Json::array();
@@ -233,8 +254,10 @@ public:
                 for (std::size_t i = 0; i < v.items.size(); ++i) {
                     const RawValue& item = v.items[i];
                     if (item.kind != RawValue::Kind::Scalar) {
-                        error(item.loc, path,
-                              "item " + std::to_string(i + 1) + ": expected a string, got " + describe(item, secret));
+                        error(item.loc,
+                              path,
+                              "item " + std::to_string(i + 1) + ": expected a string, got " +
+                                  describe(item, secret));
                         good = false;
                         continue;
                     }
@@ -244,15 +267,18 @@ public:
             }
             case TOCSIN_TYPE_STRING_MAP: {
                 if (v.kind != RawValue::Kind::Map) {
-                    error(v.loc, path,
-                          "expected a map of strings, got " + describe(v, secret) + "; write e.g. {name: value}");
+                    error(v.loc,
+                          path,
+                          "expected a map of strings, got " + describe(v, secret) +
+                              "; write e.g. {name: value}");
                     return std::nullopt;
                 }
                 Json o = Json::object();
                 bool good = true;
                 for (const RawEntry& e : v.entries) {
                     if (e.value.kind != RawValue::Kind::Scalar) {
-                        error(e.value.loc, path + " > " + e.key,
+                        error(e.value.loc,
+                              path + " > " + e.key,
                               "expected a string, got " + describe(e.value, secret));
                         good = false;
                         continue;
@@ -283,8 +309,10 @@ private:
         }
         allowed.insert(allowed.end(), host_keys.begin(), host_keys.end());
         const std::string best = engine::closest_match(e.key, allowed);
-        error(e.key_loc, prefix_,
-              "unknown key '" + e.key + "'" + (best.empty() ? "" : " (did you mean '" + best + "'?)") +
+        error(e.key_loc,
+              prefix_,
+              "unknown key '" + e.key + "'" +
+                  (best.empty() ? "" : " (did you mean '" + best + "'?)") +
                   "; allowed: " + join(allowed));
     }
 
@@ -304,7 +332,8 @@ private:
 }  // namespace
 
 std::optional<std::string> check_instance_config(const engine::PluginInstanceConfig& instance,
-                                                 const PluginInfo& info, std::string_view kind_word,
+                                                 const PluginInfo& info,
+                                                 std::string_view kind_word,
                                                  engine::Diagnostics& diags) {
     Checker checker(info.config_keys, std::string(kind_word) + " '" + instance.name + "'", &diags);
     checker.host_keys = {"plugin", "timeout"};
@@ -322,7 +351,8 @@ std::optional<std::string> check_instance_config(const engine::PluginInstanceCon
     return out->dump();
 }
 
-std::optional<std::string> check_kpi_params(const engine::KpiDef& kpi, const PluginInfo& info,
+std::optional<std::string> check_kpi_params(const engine::KpiDef& kpi,
+                                            const PluginInfo& info,
                                             engine::Diagnostics& diags) {
     Checker checker(info.kpi_keys, "kpi '" + kpi.name + "'", &diags);
     checker.host_keys = {"source", "every", "unit", "target", "description"};
@@ -348,7 +378,8 @@ std::string redacted_config(const engine::PluginInstanceConfig& instance, const 
             continue;
         }
         std::optional<Json> typed;
-        if (spec != nullptr && spec->type != TOCSIN_TYPE_DURATION) {  // durations read best as written
+        if (spec != nullptr &&
+            spec->type != TOCSIN_TYPE_DURATION) {  // durations read best as written
             typed = quiet.convert(e.value, *spec, e.key);
         }
         out.set(e.key, typed ? std::move(*typed) : raw_json(e.value));

@@ -1,12 +1,12 @@
 #pragma once
 
-#include <optional>
-#include <string>
-#include <string_view>
-
 #include "engine/diagnostics.hpp"
 #include "engine/model.hpp"
 #include "plugin_host/registry.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
 
 /// Checking plugin settings from tocsin.yaml and rule files against the keys a plugin declares,
 /// before any instance is created (so `tocsin check` reports them with positions). Unknown keys
@@ -21,10 +21,11 @@ namespace tocsin::plugin_host {
 /// in, durations as integer milliseconds, in declaration order. Returns nullopt when any error
 /// was added to `diags`. The host's own keys (`timeout`, and `fallback`/`rate_limit` for
 /// notifiers) are left to the app and never passed to the plugin.
-[[nodiscard]] std::optional<std::string> check_instance_config(const engine::PluginInstanceConfig& instance,
-                                                               const PluginInfo& info,
-                                                               std::string_view kind_word,
-                                                               engine::Diagnostics& diags);
+[[nodiscard]] std::optional<std::string> check_instance_config(
+    const engine::PluginInstanceConfig& instance,
+    const PluginInfo& info,
+    std::string_view kind_word,
+    engine::Diagnostics& diags);
 
 /// Validates a KPI's plugin parameters (`query:`, ...) against `info`'s per-KPI keys; the
 /// result is the params JSON for collect(). Returns nullopt when any error was added to `diags`.

@@ -27,7 +27,9 @@ void set_log_sink(LogSink sink) {
     current_sink() = std::move(next);
 }
 
-void host_log(tocsin_log_level level, const std::string& component, const std::string& message) noexcept {
+void host_log(tocsin_log_level level,
+              const std::string& component,
+              const std::string& message) noexcept {
     std::shared_ptr<const LogSink> sink;
     {
         const std::lock_guard lock(sink_mutex());
@@ -45,10 +47,14 @@ void host_log(tocsin_log_level level, const std::string& component, const std::s
 
 const char* to_string(tocsin_log_level level) {
     switch (level) {
-        case TOCSIN_LOG_DEBUG: return "debug";
-        case TOCSIN_LOG_INFO: return "info";
-        case TOCSIN_LOG_WARNING: return "warning";
-        case TOCSIN_LOG_ERROR: return "error";
+        case TOCSIN_LOG_DEBUG:
+            return "debug";
+        case TOCSIN_LOG_INFO:
+            return "info";
+        case TOCSIN_LOG_WARNING:
+            return "warning";
+        case TOCSIN_LOG_ERROR:
+            return "error";
     }
     return "info";
 }

@@ -37,12 +37,15 @@ std::string last_error_of(const tocsin_plugin* api, void* handle) {
     } catch (...) {
         return "last_error() threw an exception";
     }
-    return text != nullptr && *text != '\0' ? std::string(text) : std::string("the plugin gave no reason");
+    return text != nullptr && *text != '\0' ? std::string(text)
+                                            : std::string("the plugin gave no reason");
 }
 
 /// create() with everything checked; on success the handle, on failure the error (and the handle
 /// destroyed).
-Result<void*> create_handle(const PluginInfo& info, const std::string& where, HostContext& ctx,
+Result<void*> create_handle(const PluginInfo& info,
+                            const std::string& where,
+                            HostContext& ctx,
                             const std::string& config_json) {
     const tocsin_plugin* api = info.api;
     tocsin_host host{};
@@ -54,9 +57,12 @@ Result<void*> create_handle(const PluginInfo& info, const std::string& where, Ho
     try {
         handle = api->create(config_json.c_str(), &host, &status);
     } catch (const std::exception& e) {
-        return make_error(ErrorCode::Plugin, "plugin '" + info.name + "' threw from create(): " + e.what(), where);
+        return make_error(ErrorCode::Plugin,
+                          "plugin '" + info.name + "' threw from create(): " + e.what(),
+                          where);
     } catch (...) {
-        return make_error(ErrorCode::Plugin, "plugin '" + info.name + "' threw from create()", where);
+        return make_error(
+            ErrorCode::Plugin, "plugin '" + info.name + "' threw from create()", where);
     }
     if (handle != nullptr && status == TOCSIN_OK) {
         return handle;
@@ -66,12 +72,15 @@ Result<void*> create_handle(const PluginInfo& info, const std::string& where, Ho
         api->destroy(handle);
     }
     if (status == TOCSIN_BAD_CONFIG) {
-        return make_error(ErrorCode::Config, "plugin '" + info.name + "' refused the config: " + reason, where);
+        return make_error(
+            ErrorCode::Config, "plugin '" + info.name + "' refused the config: " + reason, where);
     }
     if (status == TOCSIN_OK) {  // OK but no instance: a broken plugin
-        return make_error(ErrorCode::Plugin, "plugin '" + info.name + "' returned no instance", where);
+        return make_error(
+            ErrorCode::Plugin, "plugin '" + info.name + "' returned no instance", where);
     }
-    return make_error(ErrorCode::Plugin, "plugin '" + info.name + "' could not start: " + reason, where);
+    return make_error(
+        ErrorCode::Plugin, "plugin '" + info.name + "' could not start: " + reason, where);
 }
 
 bool valid_label_name(const char* name) {
@@ -103,7 +112,8 @@ struct Collector {
     }
 
     int32_t take(const tocsin_sample* s) {
-        constexpr std::size_t kNeeded = offsetof(tocsin_sample, timestamp_ms) + sizeof(std::int64_t);
+        constexpr std::size_t kNeeded =
+            offsetof(tocsin_sample, timestamp_ms) + sizeof(std::int64_t);
         if (s == nullptr || s->struct_size < kNeeded) {
             return refuse("malformed sample struct");
         }
@@ -121,7 +131,8 @@ struct Collector {
             return refuse("sample for KPI '" + std::string(s->kpi) + "' has labels = NULL");
         }
         if (samples.size() >= kMaxSamplesPerCollect) {
-            return refuse("more than " + std::to_string(kMaxSamplesPerCollect) + " samples in one collect");
+            return refuse("more than " + std::to_string(kMaxSamplesPerCollect) +
+                          " samples in one collect");
         }
         engine::Sample out;
         out.kpi = s->kpi;
@@ -134,7 +145,8 @@ struct Collector {
                               std::string(l.name != nullptr ? l.name : "") + "'");
             }
             if (l.value == nullptr) {
-                return refuse("sample for KPI '" + out.kpi + "' has label '" + l.name + "' without a value");
+                return refuse("sample for KPI '" + out.kpi + "' has label '" + l.name +
+                              "' without a value");
             }
             if (!out.labels.emplace(l.name, l.value).second) {
                 return refuse("sample for KPI '" + out.kpi + "' repeats label '" + l.name + "'");
@@ -173,10 +185,13 @@ SourceInstance::~SourceInstance() {
     }
 }
 
-Result<std::unique_ptr<SourceInstance>> SourceInstance::create(const PluginInfo& info, std::string name,
+Result<std::unique_ptr<SourceInstance>> SourceInstance::create(const PluginInfo& info,
+                                                               std::string name,
                                                                const std::string& config_json) {
     if (info.kind != TOCSIN_KIND_SOURCE || info.api == nullptr) {
-        return make_error(ErrorCode::Plugin, "plugin '" + info.name + "' is not a source", "source '" + name + "'");
+        return make_error(ErrorCode::Plugin,
+                          "plugin '" + info.name + "' is not a source",
+                          "source '" + name + "'");
     }
     std::unique_ptr<SourceInstance> inst(new SourceInstance(info, std::move(name)));
     auto handle = create_handle(info, "source '" + inst->name_ + "'", inst->ctx_, config_json);
@@ -202,7 +217,8 @@ Result<std::vector<engine::Sample>> SourceInstance::collect(const std::vector<Kp
     requests.reserve(kpis.size());
     for (const auto& k : kpis) {
         collector.wanted.insert(k.kpi);
-        requests.push_back(tocsin_kpi_request{k.kpi.c_str(), k.params_json.empty() ? "{}" : k.params_json.c_str()});
+        requests.push_back(tocsin_kpi_request{
+            k.kpi.c_str(), k.params_json.empty() ? "{}" : k.params_json.c_str()});
     }
     tocsin_collect_request request{};
     request.struct_size = sizeof(tocsin_collect_request);
@@ -217,12 +233,14 @@ Result<std::vector<engine::Sample>> SourceInstance::collect(const std::vector<Kp
     try {
         status = info_.api->collect(handle_, &request);
     } catch (const std::exception& e) {
-        return make_error(ErrorCode::Source, std::string("collect threw an exception: ") + e.what(), where);
+        return make_error(
+            ErrorCode::Source, std::string("collect threw an exception: ") + e.what(), where);
     } catch (...) {
         return make_error(ErrorCode::Source, "collect threw an exception", where);
     }
     if (collector.refused > 0) {
-        host_log(TOCSIN_LOG_WARNING, ctx_.component,
+        host_log(TOCSIN_LOG_WARNING,
+                 ctx_.component,
                  "refused " + std::to_string(collector.refused) + " sample" +
                      (collector.refused == 1 ? "" : "s") + ": " + collector.first_refusal);
     }
@@ -230,9 +248,11 @@ Result<std::vector<engine::Sample>> SourceInstance::collect(const std::vector<Kp
         return std::move(collector.samples);
     }
     const std::string reason = last_error_of(info_.api, handle_);
-    return make_error(ErrorCode::Source,
-                      std::string(status == TOCSIN_RETRY ? "collect failed (temporary): " : "collect failed: ") + reason,
-                      where);
+    return make_error(
+        ErrorCode::Source,
+        std::string(status == TOCSIN_RETRY ? "collect failed (temporary): " : "collect failed: ") +
+            reason,
+        where);
 }
 
 // ---- NotifierInstance ----
@@ -247,10 +267,13 @@ NotifierInstance::~NotifierInstance() {
     }
 }
 
-Result<std::unique_ptr<NotifierInstance>> NotifierInstance::create(const PluginInfo& info, std::string name,
+Result<std::unique_ptr<NotifierInstance>> NotifierInstance::create(const PluginInfo& info,
+                                                                   std::string name,
                                                                    const std::string& config_json) {
     if (info.kind != TOCSIN_KIND_NOTIFIER || info.api == nullptr) {
-        return make_error(ErrorCode::Plugin, "plugin '" + info.name + "' is not a notifier", "notifier '" + name + "'");
+        return make_error(ErrorCode::Plugin,
+                          "plugin '" + info.name + "' is not a notifier",
+                          "notifier '" + name + "'");
     }
     std::unique_ptr<NotifierInstance> inst(new NotifierInstance(info, std::move(name)));
     auto handle = create_handle(info, "notifier '" + inst->name_ + "'", inst->ctx_, config_json);

@@ -1,15 +1,15 @@
 #pragma once
 
+#include "engine/alert.hpp"
+#include "engine/result.hpp"
+#include "plugin_host/host_log.hpp"
+#include "plugin_host/registry.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include "engine/alert.hpp"
-#include "engine/result.hpp"
-#include "plugin_host/host_log.hpp"
-#include "plugin_host/registry.hpp"
 
 /// Live plugin instances: one configured `sources:`/`notifiers:` item each, created from the JSON
 /// that check_instance_config() produced. These are the only places the host calls into plugin
@@ -30,7 +30,8 @@ class SourceInstance {
 public:
     /// Calls the plugin's create() with `config_json`. Fails (ErrorCode::Config for a config the
     /// plugin refused, ErrorCode::Plugin otherwise) with the plugin's last_error text.
-    static Result<std::unique_ptr<SourceInstance>> create(const PluginInfo& info, std::string name,
+    static Result<std::unique_ptr<SourceInstance>> create(const PluginInfo& info,
+                                                          std::string name,
                                                           const std::string& config_json);
     ~SourceInstance();
     SourceInstance(const SourceInstance&) = delete;
@@ -45,7 +46,8 @@ public:
     /// `now_ms`. Samples for KPIs not asked for, with bad labels or non-finite values are refused
     /// (the plugin is told, and a warning is logged). Fails with the plugin's error text.
     Result<std::vector<engine::Sample>> collect(const std::vector<KpiQuery>& kpis,
-                                                std::int64_t deadline_unix_ms, std::int64_t now_ms);
+                                                std::int64_t deadline_unix_ms,
+                                                std::int64_t now_ms);
     /// The same with `now_ms` read from the system clock when the call starts.
     Result<std::vector<engine::Sample>> collect(const std::vector<KpiQuery>& kpis,
                                                 std::int64_t deadline_unix_ms);
@@ -68,7 +70,8 @@ private:
 class NotifierInstance {
 public:
     /// Calls the plugin's create() with `config_json`; fails as SourceInstance::create() does.
-    static Result<std::unique_ptr<NotifierInstance>> create(const PluginInfo& info, std::string name,
+    static Result<std::unique_ptr<NotifierInstance>> create(const PluginInfo& info,
+                                                            std::string name,
                                                             const std::string& config_json);
     ~NotifierInstance();
     NotifierInstance(const NotifierInstance&) = delete;

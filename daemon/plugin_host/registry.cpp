@@ -1,5 +1,10 @@
 #include "plugin_host/registry.hpp"
 
+#include "engine/time.hpp"
+#include "tocsin/sdk/json.hpp"
+
+#include <boost/dll/shared_library.hpp>
+
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -8,11 +13,6 @@
 #include <mutex>
 #include <set>
 #include <utility>
-
-#include <boost/dll/shared_library.hpp>
-
-#include "engine/time.hpp"
-#include "tocsin/sdk/json.hpp"
 
 namespace tocsin::plugin_host {
 
@@ -31,7 +31,9 @@ void keep_loaded(boost::dll::shared_library lib) {
     modules->push_back(std::move(lib));
 }
 
-std::string text_or_empty(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
+std::string text_or_empty(const char* s) {
+    return s != nullptr ? std::string(s) : std::string();
+}
 
 bool valid_plugin_name(std::string_view name) {
     if (name.empty() || name.size() > 64) {
@@ -89,7 +91,8 @@ std::optional<Json> normalize_default(const Json& v, tocsin_config_type type) {
 
 /// Copies a key table; on a malformed entry returns the reason instead.
 std::variant<std::vector<KeySpec>, std::string> read_keys(const tocsin_config_key* keys,
-                                                          std::size_t count, const char* what) {
+                                                          std::size_t count,
+                                                          const char* what) {
     std::vector<KeySpec> out;
     if (count > 0 && keys == nullptr) {
         return std::string(what) + " key table is NULL but its count is " + std::to_string(count);
@@ -120,7 +123,8 @@ std::variant<std::vector<KeySpec>, std::string> read_keys(const tocsin_config_ke
             Json parsed;
             std::string error;
             if (!Json::try_parse(k.default_json, parsed, &error)) {
-                return std::string(what) + " key '" + spec.name + "' has a default that is not JSON: " + error;
+                return std::string(what) + " key '" + spec.name +
+                       "' has a default that is not JSON: " + error;
             }
             auto normalized = normalize_default(parsed, spec.type);
             if (!normalized) {
@@ -247,16 +251,20 @@ std::variant<PluginInfo, Refusal> Registry::load_one(const std::string& path) {
     if (!fs::is_regular_file(st)) {
         return refuse("not a regular file");
     }
-    if ((st.permissions() & (fs::perms::group_write | fs::perms::others_write)) != fs::perms::none) {
-        return refuse("the module is writable by group or others, so anyone could change the "
-                      "daemon's code; run 'chmod go-w " + path + "'");
+    if ((st.permissions() & (fs::perms::group_write | fs::perms::others_write)) !=
+        fs::perms::none) {
+        return refuse(
+            "the module is writable by group or others, so anyone could change the "
+            "daemon's code; run 'chmod go-w " +
+            path + "'");
     }
 
     boost::dll::shared_library lib;
     boost::dll::fs::error_code load_ec;
     ::dlerror();  // clear a stale message so the one read below is ours
     lib.load(boost::dll::fs::path(path),
-             boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, load_ec);
+             boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
+             load_ec);
     if (load_ec || !lib.is_loaded()) {
         const char* dl_text = ::dlerror();
         return refuse("cannot load the module: " +
@@ -291,8 +299,9 @@ Registry Registry::scan(const std::vector<std::string>& dirs) {
             continue;
         }
         if (ec || !fs::is_directory(st)) {
-            reg.refusals_.push_back(Refusal{dir, ec ? "cannot read the plugin directory: " + ec.message()
-                                                    : "not a directory; plugin_dirs lists directories"});
+            reg.refusals_.push_back(Refusal{dir,
+                                            ec ? "cannot read the plugin directory: " + ec.message()
+                                               : "not a directory; plugin_dirs lists directories"});
             continue;
         }
         std::vector<std::string> files;
@@ -302,7 +311,8 @@ Registry Registry::scan(const std::vector<std::string>& dirs) {
             }
         }
         if (ec) {
-            reg.refusals_.push_back(Refusal{dir, "cannot read the plugin directory: " + ec.message()});
+            reg.refusals_.push_back(
+                Refusal{dir, "cannot read the plugin directory: " + ec.message()});
         }
         std::sort(files.begin(), files.end());
         for (const auto& file : files) {
@@ -313,9 +323,10 @@ Registry Registry::scan(const std::vector<std::string>& dirs) {
             }
             auto& info = std::get<PluginInfo>(loaded);
             if (const PluginInfo* first = reg.find(info.name, info.kind)) {
-                reg.refusals_.push_back(Refusal{
-                     file, std::string(to_string(info.kind)) + " plugin '" + info.name + "' is already loaded from " + first->path +
-                              "; remove one of the two"});
+                reg.refusals_.push_back(Refusal{file,
+                                                std::string(to_string(info.kind)) + " plugin '" +
+                                                    info.name + "' is already loaded from " +
+                                                    first->path + "; remove one of the two"});
                 continue;
             }
             reg.plugins_.push_back(std::move(info));
@@ -344,21 +355,30 @@ const PluginInfo* Registry::find(std::string_view name) const {
 
 const char* to_string(tocsin_plugin_kind kind) {
     switch (kind) {
-        case TOCSIN_KIND_SOURCE: return "source";
-        case TOCSIN_KIND_NOTIFIER: return "notifier";
+        case TOCSIN_KIND_SOURCE:
+            return "source";
+        case TOCSIN_KIND_NOTIFIER:
+            return "notifier";
     }
     return "unknown";
 }
 
 const char* to_string(tocsin_config_type type) {
     switch (type) {
-        case TOCSIN_TYPE_STRING: return "string";
-        case TOCSIN_TYPE_INT: return "int";
-        case TOCSIN_TYPE_NUMBER: return "number";
-        case TOCSIN_TYPE_BOOL: return "bool";
-        case TOCSIN_TYPE_DURATION: return "duration";
-        case TOCSIN_TYPE_STRING_LIST: return "string list";
-        case TOCSIN_TYPE_STRING_MAP: return "string map";
+        case TOCSIN_TYPE_STRING:
+            return "string";
+        case TOCSIN_TYPE_INT:
+            return "int";
+        case TOCSIN_TYPE_NUMBER:
+            return "number";
+        case TOCSIN_TYPE_BOOL:
+            return "bool";
+        case TOCSIN_TYPE_DURATION:
+            return "duration";
+        case TOCSIN_TYPE_STRING_LIST:
+            return "string list";
+        case TOCSIN_TYPE_STRING_MAP:
+            return "string map";
     }
     return "unknown";
 }

@@ -1,12 +1,12 @@
 #pragma once
 
+#include "tocsin/sdk/abi.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include "tocsin/sdk/abi.h"
 
 /// Finding and loading plugin modules. Each `*.so` in the plugin directories is loaded with
 /// Boost.DLL (rtld_now | rtld_local), its entry struct checked (ABI version, struct size, required

@@ -5,6 +5,7 @@
 #include "store/sqlite.hpp"
 
 #include <fmt/format.h>
+
 #include <sys/stat.h>
 
 #include <cerrno>

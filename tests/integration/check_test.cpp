@@ -1,10 +1,10 @@
+#include "fixture.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
-
-#include "fixture.hpp"
 
 namespace tocsin::testing {
 namespace {
@@ -14,36 +14,42 @@ constexpr const char* kPlantedSecret = "s3cr3t-token-do-not-print";
 
 }  // namespace
 
-TEST_CASE("tocsin check reports every mistake at its position and exits 1", "[integration][config]") {
+TEST_CASE("tocsin check reports every mistake at its position and exits 1",
+          "[integration][config]") {
     TempDir dir;
     // Planted secret: it must not appear in any output.
-    ::setenv("TOCSIN_IT_SECRET", kPlantedSecret, 1);  // NOLINT(concurrency-mt-unsafe): single-threaded here
+    ::setenv("TOCSIN_IT_SECRET",
+             kPlantedSecret,
+             1);  // NOLINT(concurrency-mt-unsafe): single-threaded here
     dir.write("broken.yaml",
               "kpis:\n"
               "  a: { source: db, query: SELECT 1 AS value\n");  // unterminated flow map: bad YAML
     dir.write("rules.yaml",
               "kpis:\n"
               "  signups:\n"
-              "    source: nowhere\n"                          // 3:13 unknown source
+              "    source: nowhere\n"  // 3:13 unknown source
               "    query: SELECT count(*) AS value FROM users\n"
               "rules:\n"
               "  - alert: SignupsLow\n"
               "    kpi: signups\n"
-              "    below: { warning: ten }\n"                  // 8:23 wrong type
-              "    for: 5 minutes\n");                         // 9:10 bad duration
-    const auto config = dir.write("tocsin.yaml",
-                                  "state_dir: state\n"
-                                  "plugin_dirs: [" + plugin_dir() + "]\n"
-                                  "rule_files: [rules.yaml, broken.yaml]\n"
-                                  "timezon: UTC\n"                 // 4:1 unknown key, did you mean
-                                  "sources:\n"
-                                  "  db: { plugin: sqlite, path: app.db, pathh: x }\n"  // 6:39 unknown plugin key
-                                  "notifiers:\n"
-                                  "  hook:\n"
-                                  "    plugin: webhook\n"
-                                  "    url: http://127.0.0.1:1/hook\n"
-                                  "    bearer_token: \"${env:TOCSIN_IT_SECRET}\"\n"
-                                  "    max_alerts: many\n");     // 12:17 wrong type
+              "    below: { warning: ten }\n"  // 8:23 wrong type
+              "    for: 5 minutes\n");         // 9:10 bad duration
+    const auto config = dir.write(
+        "tocsin.yaml",
+        "state_dir: state\n"
+        "plugin_dirs: [" +
+            plugin_dir() +
+            "]\n"
+            "rule_files: [rules.yaml, broken.yaml]\n"
+            "timezon: UTC\n"  // 4:1 unknown key, did you mean
+            "sources:\n"
+            "  db: { plugin: sqlite, path: app.db, pathh: x }\n"  // 6:39 unknown plugin key
+            "notifiers:\n"
+            "  hook:\n"
+            "    plugin: webhook\n"
+            "    url: http://127.0.0.1:1/hook\n"
+            "    bearer_token: \"${env:TOCSIN_IT_SECRET}\"\n"
+            "    max_alerts: many\n");  // 12:17 wrong type
     const auto r = run_command({tocsin_binary(), "check", "-c", config}, 30s);
     INFO(r.err);
     CHECK(r.exit_code == 1);
@@ -79,7 +85,9 @@ TEST_CASE("tocsin check accepts the demo configuration", "[integration][config]"
     const auto default_plugins = source_root + "build/default/plugins";
     text.replace(text.find(default_plugins), default_plugins.size(), plugin_dir());
     std::ifstream policies(std::string(TOCSIN_SOURCE_DIR) + "/config/demo/policies.yaml");
-    dir.write("policies.yaml", std::string((std::istreambuf_iterator<char>(policies)), std::istreambuf_iterator<char>()));
+    dir.write(
+        "policies.yaml",
+        std::string((std::istreambuf_iterator<char>(policies)), std::istreambuf_iterator<char>()));
     const auto config = dir.write("tocsin.yaml", text);
 
     const auto r = run_command({tocsin_binary(), "check", "-c", config}, 30s);

@@ -14,7 +14,9 @@ std::string rules_text(const RuleParams& p) {
            "  activation_rate:\n"
            "    source: app\n"
            "    query: SELECT value FROM kpi WHERE name = 'activation'\n"
-           "    every: " + p.every + "\n"
+           "    every: " +
+           p.every +
+           "\n"
            "    unit: percent\n"
            "    target: 0.40\n"
            "policies:\n"
@@ -22,11 +24,19 @@ std::string rules_text(const RuleParams& p) {
            "    steps:\n"
            "      - notify: [hook]\n"
            "rules:\n"
-           "  - alert: " + p.alert + "\n"
+           "  - alert: " +
+           p.alert +
+           "\n"
            "    kpi: activation_rate\n"
-           "    below: " + p.below + "\n"
-           "    recover: " + p.recover + "\n"
-           "    for: " + p.for_duration + "\n"
+           "    below: " +
+           p.below +
+           "\n"
+           "    recover: " +
+           p.recover +
+           "\n"
+           "    for: " +
+           p.for_duration +
+           "\n"
            "    labels: { team: growth }\n"
            "    summary: \"Activation rate {{ value }} is below {{ threshold }}\"\n";
 }
@@ -42,27 +52,39 @@ Installation::Installation(const RuleParams& params) {
     write_rules(params);
     config = dir.write("tocsin.yaml",
                        "state_dir: state\n"
-                       "plugin_dirs: [" + plugin_dir() + "]\n"
-                       "rule_files: [rules.yaml]\n"
-                       "sources:\n"
-                       "  app: { plugin: sqlite, path: " + app_db + " }\n"
-                       "notifiers:\n"
-                       "  hook: { plugin: webhook, url: \"" + hook.url("/hook") + "\", timeout: 2s }\n"
-                       "default_policy: page\n");
+                       "plugin_dirs: [" +
+                           plugin_dir() +
+                           "]\n"
+                           "rule_files: [rules.yaml]\n"
+                           "sources:\n"
+                           "  app: { plugin: sqlite, path: " +
+                           app_db +
+                           " }\n"
+                           "notifiers:\n"
+                           "  hook: { plugin: webhook, url: \"" +
+                           hook.url("/hook") +
+                           "\", timeout: 2s }\n"
+                           "default_policy: page\n");
 }
 
-void Installation::write_rules(const RuleParams& params) { write_rules_text(rules_text(params)); }
+void Installation::write_rules(const RuleParams& params) {
+    write_rules_text(rules_text(params));
+}
 
-void Installation::write_rules_text(const std::string& text) { rules = dir.write("rules.yaml", text); }
+void Installation::write_rules_text(const std::string& text) {
+    rules = dir.write("rules.yaml", text);
+}
 
 void Installation::set_value(double value) {
-    sql_exec(app_db, "UPDATE kpi SET value = " + std::to_string(value) + " WHERE name = 'activation'");
+    sql_exec(app_db,
+             "UPDATE kpi SET value = " + std::to_string(value) + " WHERE name = 'activation'");
 }
 
 std::unique_ptr<DaemonProcess> Installation::start() {
-    auto d = std::make_unique<DaemonProcess>(tocsin_binary(),
-                                             std::vector<std::string>{"run", "-c", config, "--log-level", "debug"},
-                                             dir.file("daemon-" + std::to_string(starts++) + ".log"));
+    auto d = std::make_unique<DaemonProcess>(
+        tocsin_binary(),
+        std::vector<std::string>{"run", "-c", config, "--log-level", "debug"},
+        dir.file("daemon-" + std::to_string(starts++) + ".log"));
     const bool ready = d->wait_ready(30s);
     INFO(d->log());
     REQUIRE(ready);

@@ -1,13 +1,13 @@
 #pragma once
 
+#include "harness.hpp"
+#include "sqlite_util.hpp"
+#include "support/http_server.hpp"
+
 #include <boost/json.hpp>
 
 #include <memory>
 #include <string>
-
-#include "harness.hpp"
-#include "sqlite_util.hpp"
-#include "support/http_server.hpp"
 
 /// A complete little installation in a temp dir: an "app database" with one KPI value, a rule
 /// file with one threshold rule, a tocsin.yaml using the real sqlite source and webhook notifier,

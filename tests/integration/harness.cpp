@@ -41,13 +41,17 @@ std::vector<char*> c_argv(std::vector<std::string>& args) {
 }
 
 /// Spawns with stdout/stderr redirected to files and extra environment variables.
-pid_t spawn(std::vector<std::string> argv, const std::string& out_path, const std::string& err_path,
+pid_t spawn(std::vector<std::string> argv,
+            const std::string& out_path,
+            const std::string& err_path,
             const std::map<std::string, std::string>& extra_env) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(
+        &actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(
+        &actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
         const std::string entry(*e);
@@ -116,7 +120,9 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
     return result;
 }
 
-DaemonProcess::DaemonProcess(std::string binary, std::vector<std::string> args, std::string log_path)
+DaemonProcess::DaemonProcess(std::string binary,
+                             std::vector<std::string> args,
+                             std::string log_path)
     : log_path_(std::move(log_path)) {
     notify_path_ = log_path_ + ".notify";
     ::unlink(notify_path_.c_str());
@@ -145,7 +151,8 @@ DaemonProcess::~DaemonProcess() {
 bool DaemonProcess::wait_notify(const std::string& text, std::chrono::milliseconds timeout) {
     const auto end = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            end - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             return false;
         }
@@ -153,7 +160,8 @@ bool DaemonProcess::wait_notify(const std::string& text, std::chrono::millisecon
         if (::poll(&p, 1, static_cast<int>(std::min<long>(left.count(), 200))) > 0) {
             char buf[4096];
             const auto n = ::recv(notify_fd_, buf, sizeof(buf), 0);
-            if (n > 0 && std::string(buf, static_cast<std::size_t>(n)).find(text) != std::string::npos) {
+            if (n > 0 &&
+                std::string(buf, static_cast<std::size_t>(n)).find(text) != std::string::npos) {
                 return true;
             }
         }
@@ -164,9 +172,13 @@ bool DaemonProcess::wait_notify(const std::string& text, std::chrono::millisecon
     }
 }
 
-bool DaemonProcess::wait_ready(std::chrono::milliseconds timeout) { return wait_notify("READY=1", timeout); }
+bool DaemonProcess::wait_ready(std::chrono::milliseconds timeout) {
+    return wait_notify("READY=1", timeout);
+}
 
-void DaemonProcess::signal(int signo) { ::kill(pid_, signo); }
+void DaemonProcess::signal(int signo) {
+    ::kill(pid_, signo);
+}
 
 void DaemonProcess::kill9() {
     if (reaped_) {
@@ -185,9 +197,15 @@ std::optional<int> DaemonProcess::wait_exit(std::chrono::milliseconds timeout) {
     return code;
 }
 
-std::string DaemonProcess::log() const { return read_file(log_path_); }
+std::string DaemonProcess::log() const {
+    return read_file(log_path_);
+}
 
-std::string tocsin_binary() { return TOCSIN_BINARY; }
-std::string plugin_dir() { return TOCSIN_PLUGIN_DIR; }
+std::string tocsin_binary() {
+    return TOCSIN_BINARY;
+}
+std::string plugin_dir() {
+    return TOCSIN_PLUGIN_DIR;
+}
 
 }  // namespace tocsin::testing

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "support/temp_dir.hpp"
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -9,8 +11,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "support/temp_dir.hpp"
 
 /// What the integration tests need to drive the real `tocsin` binary: temp dirs, a child process
 /// with its output captured, systemd's readiness protocol (a real NOTIFY_SOCKET), and bounded

@@ -1,18 +1,21 @@
+#include "fixture.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <csignal>
-
-#include "fixture.hpp"
 
 namespace tocsin::testing {
 namespace {
 using namespace std::chrono_literals;
 
-std::string str(const boost::json::value& v) { return std::string(v.as_string()); }
+std::string str(const boost::json::value& v) {
+    return std::string(v.as_string());
+}
 
 }  // namespace
 
-TEST_CASE("a bad reload keeps the old configuration running and says why", "[integration][reload]") {
+TEST_CASE("a bad reload keeps the old configuration running and says why",
+          "[integration][reload]") {
     RuleParams params;
     params.for_duration = "0s";
     Installation inst(params);

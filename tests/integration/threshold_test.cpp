@@ -1,18 +1,19 @@
 // End to end: the real daemon, the real sqlite source reading a real app database, the real
 // webhook notifier posting to a loopback receiver; crashes are real SIGKILLs.
+#include "fixture.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <csignal>
-
 #include <set>
-
-#include "fixture.hpp"
 
 namespace tocsin::testing {
 namespace {
 using namespace std::chrono_literals;
 
-std::string str(const boost::json::value& v) { return std::string(v.as_string()); }
+std::string str(const boost::json::value& v) {
+    return std::string(v.as_string());
+}
 
 const boost::json::object& first_alert(const boost::json::object& post) {
     return post.at("alerts").as_array().at(0).as_object();
@@ -40,16 +41,18 @@ std::set<std::string> idempotency_keys(const HttpServer& server) {
 
 }  // namespace
 
-TEST_CASE("a threshold alert fires, changes severity and resolves once each across kill -9 at every stage",
-          "[integration][durability]") {
+TEST_CASE(
+    "a threshold alert fires, changes severity and resolves once each across kill -9 at every "
+    "stage",
+    "[integration][durability]") {
     Installation inst;
     auto daemon = inst.start();
 
     // Stage 1: warning crossed; crash while pending. The `for` timer must continue, not restart.
     inst.set_value(0.25);
     REQUIRE(eventually([&] { return inst.instance_state() == "pending"; }, 10s));
-    const long long pending_since =
-        std::stoll(sql_value(inst.state_db, "SELECT pending_since_ms FROM alert_instances").value());
+    const long long pending_since = std::stoll(
+        sql_value(inst.state_db, "SELECT pending_since_ms FROM alert_instances").value());
     daemon->kill9();
     daemon = inst.start();
 
@@ -64,7 +67,7 @@ TEST_CASE("a threshold alert fires, changes severity and resolves once each acro
         CHECK(str(alert.at("labels").at("team")) == "growth");
         CHECK(str(alert.at("endsAt")) == "0001-01-01T00:00:00Z");
         const long long starts_at = parse_time_ms(str(alert.at("startsAt")));
-        CHECK(starts_at >= pending_since + 2000);        // not before `for` elapsed
+        CHECK(starts_at >= pending_since + 2000);         // not before `for` elapsed
         CHECK(starts_at <= pending_since + 2000 + 1500);  // and not restarted by the crash
     }
     REQUIRE(eventually([&] { return inst.outbox_count("delivered") == 1; }, 10s));
@@ -78,7 +81,8 @@ TEST_CASE("a threshold alert fires, changes severity and resolves once each acro
         const auto post = inst.post(1);
         CHECK(str(post.at("status")) == "firing");
         CHECK(str(first_alert(post).at("labels").at("severity")) == "critical");
-        CHECK(str(first_alert(post).at("fingerprint")) == str(first_alert(inst.post(0)).at("fingerprint")));
+        CHECK(str(first_alert(post).at("fingerprint")) ==
+              str(first_alert(inst.post(0)).at("fingerprint")));
     }
     REQUIRE(eventually([&] { return inst.outbox_count("delivered") == 2; }, 10s));
 
@@ -135,8 +139,8 @@ TEST_CASE("a notification the receiver refused before a crash is delivered once 
     REQUIRE(inst.hook.wait_for_requests(1, 15s));
     REQUIRE(eventually(
         [&] {
-            return sql_value(inst.state_db, "SELECT attempts FROM outbox WHERE state = 'pending'").value_or("0") !=
-                   "0";
+            return sql_value(inst.state_db, "SELECT attempts FROM outbox WHERE state = 'pending'")
+                       .value_or("0") != "0";
         },
         10s));
     daemon->kill9();
@@ -162,8 +166,10 @@ TEST_CASE("a hung source does not delay the KPIs of other sources", "[integratio
     sql_exec(slow_db, "CREATE TABLE t (x INT);");
     inst.write_rules_text(
         "kpis:\n"
-        "  activation_rate: { source: app, query: \"SELECT value FROM kpi WHERE name = 'activation'\", every: 100ms }\n"
-        "  forever: { source: slow, every: 100ms, query: \"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+        "  activation_rate: { source: app, query: \"SELECT value FROM kpi WHERE name = "
+        "'activation'\", every: 100ms }\n"
+        "  forever: { source: slow, every: 100ms, query: \"WITH RECURSIVE c(x) AS (SELECT 1 UNION "
+        "ALL SELECT x + 1 FROM c) "
         "SELECT max(x) AS value FROM c\" }\n"
         "policies:\n"
         "  page: { steps: [ { notify: [hook] } ] }\n"
@@ -173,14 +179,22 @@ TEST_CASE("a hung source does not delay the KPIs of other sources", "[integratio
         "    below: { warning: 0.30 }\n");
     inst.dir.write("tocsin.yaml",
                    "state_dir: state\n"
-                   "plugin_dirs: [" + plugin_dir() + "]\n"
-                   "rule_files: [rules.yaml]\n"
-                   "sources:\n"
-                   "  app: { plugin: sqlite, path: " + inst.app_db + " }\n"
-                   "  slow: { plugin: sqlite, path: " + slow_db + ", timeout: 30s }\n"
-                   "notifiers:\n"
-                   "  hook: { plugin: webhook, url: \"" + inst.hook.url("/hook") + "\" }\n"
-                   "default_policy: page\n");
+                   "plugin_dirs: [" +
+                       plugin_dir() +
+                       "]\n"
+                       "rule_files: [rules.yaml]\n"
+                       "sources:\n"
+                       "  app: { plugin: sqlite, path: " +
+                       inst.app_db +
+                       " }\n"
+                       "  slow: { plugin: sqlite, path: " +
+                       slow_db +
+                       ", timeout: 30s }\n"
+                       "notifiers:\n"
+                       "  hook: { plugin: webhook, url: \"" +
+                       inst.hook.url("/hook") +
+                       "\" }\n"
+                       "default_policy: page\n");
     auto daemon = inst.start();
     inst.set_value(0.25);
     const auto changed = std::chrono::steady_clock::now();

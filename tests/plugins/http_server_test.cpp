@@ -1,6 +1,8 @@
 // Tests of the loopback HTTP server in tests/support, which the plugin and integration tests rely
 // on; driven with libcurl as a real client.
 
+#include "support/http_server.hpp"
+
 #include <catch2/catch.hpp>
 #include <curl/curl.h>
 
@@ -9,8 +11,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-
-#include "support/http_server.hpp"
 
 using std::chrono::milliseconds;
 using tocsin::testing::HttpRequest;
@@ -90,8 +90,8 @@ TEST_CASE("test http server records requests and answers from its queue in order
 TEST_CASE("test http server handler computes answers and may use the server", "[support]") {
     HttpServer server;
     server.set_handler([&server](const HttpRequest& request) {
-        return HttpResponse{200, {}, request.path() + " #" + std::to_string(server.request_count()),
-                            {}};
+        return HttpResponse{
+            200, {}, request.path() + " #" + std::to_string(server.request_count()), {}};
     });
     CHECK(fetch(server.url("/x")).body == "/x #1");
     CHECK(fetch(server.url("/y")).body == "/y #2");

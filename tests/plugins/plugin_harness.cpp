@@ -79,9 +79,10 @@ std::vector<LogLine> PluginInstance::logs() const {
 
 std::size_t PluginInstance::count_logs(tocsin_log_level level, const std::string& text) const {
     std::lock_guard lock(log_mutex_);
-    return static_cast<std::size_t>(std::count_if(logs_.begin(), logs_.end(), [&](const LogLine& l) {
-        return l.level == level && l.text.find(text) != std::string::npos;
-    }));
+    return static_cast<std::size_t>(
+        std::count_if(logs_.begin(), logs_.end(), [&](const LogLine& l) {
+            return l.level == level && l.text.find(text) != std::string::npos;
+        }));
 }
 
 void PluginInstance::on_log(void* ctx, tocsin_log_level level, const char* message) {
@@ -103,9 +104,8 @@ std::int32_t PluginInstance::on_emit(void* ctx, const tocsin_sample* sample) {
     return 0;
 }
 
-CollectOutcome PluginInstance::collect(
-    const std::vector<std::pair<std::string, std::string>>& kpis,
-    std::chrono::milliseconds timeout) {
+CollectOutcome PluginInstance::collect(const std::vector<std::pair<std::string, std::string>>& kpis,
+                                       std::chrono::milliseconds timeout) {
     CollectOutcome outcome;
     std::vector<tocsin_kpi_request> requests;
     for (const auto& [kpi, params] : kpis) {

@@ -38,19 +38,32 @@ std::string trim(std::string_view text) {
 
 std::string_view reason_phrase(int status) {
     switch (status) {
-        case 200: return "OK";
-        case 201: return "Created";
-        case 202: return "Accepted";
-        case 204: return "No Content";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 429: return "Too Many Requests";
-        case 500: return "Internal Server Error";
-        case 502: return "Bad Gateway";
-        case 503: return "Service Unavailable";
-        default: return "Status";
+        case 200:
+            return "OK";
+        case 201:
+            return "Created";
+        case 202:
+            return "Accepted";
+        case 204:
+            return "No Content";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 429:
+            return "Too Many Requests";
+        case 500:
+            return "Internal Server Error";
+        case 502:
+            return "Bad Gateway";
+        case 503:
+            return "Service Unavailable";
+        default:
+            return "Status";
     }
 }
 
@@ -82,9 +95,8 @@ bool parse_head(std::string_view head, HttpRequest& request) {
     while (line_end != std::string_view::npos) {
         const auto start = line_end + 2;
         line_end = head.find("\r\n", start);
-        const auto line = head.substr(start, line_end == std::string_view::npos
-                                                 ? std::string_view::npos
-                                                 : line_end - start);
+        const auto line = head.substr(
+            start, line_end == std::string_view::npos ? std::string_view::npos : line_end - start);
         if (line.empty()) {
             continue;
         }
@@ -114,9 +126,8 @@ std::string HttpRequest::header(std::string_view name) const {
 }
 
 bool HttpRequest::has_header(std::string_view name) const {
-    return std::any_of(headers.begin(), headers.end(), [&](const auto& h) {
-        return iequals(h.first, name);
-    });
+    return std::any_of(
+        headers.begin(), headers.end(), [&](const auto& h) { return iequals(h.first, name); });
 }
 
 HttpServer::HttpServer() {

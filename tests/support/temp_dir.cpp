@@ -20,7 +20,8 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
-    std::error_code ignored;  // best effort: a leftover temp dir is harmless, a throwing destructor is not
+    std::error_code
+        ignored;  // best effort: a leftover temp dir is harmless, a throwing destructor is not
     std::filesystem::remove_all(path_, ignored);
 }
 

@@ -23,7 +23,9 @@ public:
     /// The directory as a string, for APIs that take one.
     [[nodiscard]] std::string str() const { return path_.string(); }
     /// The full path of `name` inside the directory (the file need not exist).
-    [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
+    [[nodiscard]] std::string file(const std::string& name) const {
+        return (path_ / name).string();
+    }
     /// Writes `text` to `name` byte for byte (creating parent folders, replacing any old file)
     /// and returns the full path.
     std::string write(const std::string& name, const std::string& text) const;

@@ -1,13 +1,12 @@
 // The log notifier: appends each notification, as received, as one JSON line to a file or
 // stderr. Meant for audits, debugging rules and feeding log shippers.
 
+#include "log_config.hpp"
+#include "log_file.hpp"
 #include <tocsin/sdk/plugin.hpp>
 
 #include <memory>
 #include <string>
-
-#include "log_config.hpp"
-#include "log_file.hpp"
 
 namespace tocsin::plugins::log {
 namespace {

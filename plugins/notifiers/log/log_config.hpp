@@ -11,7 +11,11 @@ namespace tocsin::plugins::log {
 
 /// Instance keys, as `tocsin plugins` lists them.
 inline constexpr tocsin_config_key kConfigKeys[] = {
-    {"path", TOCSIN_TYPE_STRING, 1, nullptr, 0,
+    {"path",
+     TOCSIN_TYPE_STRING,
+     1,
+     nullptr,
+     0,
      "file that gets one JSON line per notification, appended ('-' = stderr)"},
 };
 

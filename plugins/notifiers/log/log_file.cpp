@@ -1,5 +1,7 @@
 #include "log_file.hpp"
 
+#include "log_config.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,15 +9,14 @@
 #include <cerrno>
 #include <cstring>
 
-#include "log_config.hpp"
-
 namespace tocsin::plugins::log {
 namespace {
 
 constexpr mode_t kFileMode = 0640;  // notifications may name customers: not world-readable
 
 std::string describe_errno(int error) {
-    return std::strerror(error);  // NOLINT(concurrency-mt-unsafe): glibc's is thread-safe for known errnos
+    return std::strerror(
+        error);  // NOLINT(concurrency-mt-unsafe): glibc's is thread-safe for known errnos
 }
 
 }  // namespace

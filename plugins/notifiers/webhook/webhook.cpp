@@ -1,6 +1,9 @@
 // The webhook notifier: POSTs Alertmanager-compatible JSON (webhook_payload.hpp) to one URL with
 // libcurl, one easy handle per send, bounded by the host's deadline.
 
+#include "webhook_config.hpp"
+#include "webhook_payload.hpp"
+#include "webhook_response.hpp"
 #include <tocsin/sdk/plugin.hpp>
 
 #include <curl/curl.h>
@@ -10,10 +13,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include "webhook_config.hpp"
-#include "webhook_payload.hpp"
-#include "webhook_response.hpp"
 
 #ifndef TOCSIN_VERSION
 #define TOCSIN_VERSION "0.0.0"

@@ -1,10 +1,10 @@
 #include "webhook_config.hpp"
 
+#include "webhook_response.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <string_view>
-
-#include "webhook_response.hpp"
 
 namespace tocsin::plugins::webhook {
 namespace {
@@ -47,10 +47,12 @@ sdk::Status parse_config(const sdk::Config& config, WebhookConfig& out) {
         return sdk::Status::bad_config("url must start with http:// or https://");
     }
     if (redact_url(url).size() <= scheme.size() + 3) {
-        return sdk::Status::bad_config("url has no host; use e.g. https://hooks.example.com/alerts");
+        return sdk::Status::bad_config(
+            "url has no host; use e.g. https://hooks.example.com/alerts");
     }
     if (has_control_chars(url) || url.find(' ') != std::string_view::npos) {
-        return sdk::Status::bad_config("url contains spaces or control characters; percent-encode them");
+        return sdk::Status::bad_config(
+            "url contains spaces or control characters; percent-encode them");
     }
 
     out.bearer_token = config.get_string("bearer_token");

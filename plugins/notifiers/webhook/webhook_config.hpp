@@ -15,12 +15,19 @@ namespace tocsin::plugins::webhook {
 
 /// Instance keys, as `tocsin plugins` lists them.
 inline constexpr tocsin_config_key kConfigKeys[] = {
-    {"url", TOCSIN_TYPE_STRING, 1, nullptr, 0,
+    {"url",
+     TOCSIN_TYPE_STRING,
+     1,
+     nullptr,
+     0,
      "http(s) endpoint that receives Alertmanager-compatible webhook JSON by POST"},
     {"headers", TOCSIN_TYPE_STRING_MAP, 0, nullptr, 0, "extra request headers"},
-    {"bearer_token", TOCSIN_TYPE_STRING, 0, nullptr, 1,
-     "sent as 'Authorization: Bearer <token>'"},
-    {"max_alerts", TOCSIN_TYPE_INT, 0, "0", 0,
+    {"bearer_token", TOCSIN_TYPE_STRING, 0, nullptr, 1, "sent as 'Authorization: Bearer <token>'"},
+    {"max_alerts",
+     TOCSIN_TYPE_INT,
+     0,
+     "0",
+     0,
      "send at most this many alerts per message (the rest are counted in truncatedAlerts); "
      "0 = all"},
 };

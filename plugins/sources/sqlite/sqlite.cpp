@@ -1,15 +1,14 @@
 // The sqlite source: runs each KPI's SELECT against a read-only database file and turns the rows
 // into samples (see sqlite_database.hpp for the row rules).
 
+#include "sqlite_config.hpp"
+#include "sqlite_database.hpp"
 #include <tocsin/sdk/plugin.hpp>
 
 #include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "sqlite_config.hpp"
-#include "sqlite_database.hpp"
 
 namespace tocsin::plugins::sqlite {
 namespace {

@@ -13,15 +13,27 @@ namespace tocsin::plugins::sqlite {
 
 /// Instance keys, as `tocsin plugins` lists them.
 inline constexpr tocsin_config_key kConfigKeys[] = {
-    {"path", TOCSIN_TYPE_STRING, 1, nullptr, 0,
+    {"path",
+     TOCSIN_TYPE_STRING,
+     1,
+     nullptr,
+     0,
      "database file, opened read-only and never created"},
-    {"busy_timeout", TOCSIN_TYPE_DURATION, 0, "5000", 0,
+    {"busy_timeout",
+     TOCSIN_TYPE_DURATION,
+     0,
+     "5000",
+     0,
      "how long a query waits for a writer's lock (never past the collect deadline)"},
 };
 
 /// Per-KPI keys.
 inline constexpr tocsin_config_key kKpiKeys[] = {
-    {"query", TOCSIN_TYPE_STRING, 1, nullptr, 0,
+    {"query",
+     TOCSIN_TYPE_STRING,
+     1,
+     nullptr,
+     0,
      "one SELECT; its 'value' column is the value, a 'timestamp' column (Unix seconds or "
      "ISO-8601) the time, every other column a label"},
 };

@@ -210,7 +210,8 @@ std::optional<std::string> read_row(sqlite3_stmt* stmt,
                 ms = 0;  // no time given: the time of collection
                 break;
             case SQLITE_INTEGER:
-                ms = seconds_to_ms(static_cast<double>(sqlite3_column_int64(stmt, timestamp_column)));
+                ms = seconds_to_ms(
+                    static_cast<double>(sqlite3_column_int64(stmt, timestamp_column)));
                 break;
             case SQLITE_FLOAT:
                 ms = seconds_to_ms(sqlite3_column_double(stmt, timestamp_column));
@@ -349,8 +350,8 @@ std::optional<std::string> Database::query(const std::string& kpi,
     std::string prepare_error;
     sqlite3_stmt* stmt = prepare(sql, prepare_error);
     if (stmt == nullptr) {
-        const bool sqlite_failed = prepare_error != "it is empty" &&
-                                   prepare_error != "it holds more than one statement";
+        const bool sqlite_failed =
+            prepare_error != "it is empty" && prepare_error != "it holds more than one statement";
         if (sqlite_failed) {
             close();
             return what + " failed: " + prepare_error;

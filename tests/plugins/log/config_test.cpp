@@ -1,11 +1,10 @@
 #include "log_config.hpp"
+#include "plugin_harness.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <string_view>
-
-#include "plugin_harness.hpp"
 
 namespace lg = tocsin::plugins::log;
 using tocsin::sdk::Config;
@@ -38,7 +37,8 @@ TEST_CASE("log config rejects a directory path", "[log][config]") {
     lg::LogConfig parsed;
     const auto status = parse(R"({"path": "/var/log/"})", parsed);
     CHECK(status.code == TOCSIN_BAD_CONFIG);
-    CHECK(status.message == "path '/var/log/' names a directory; give a file name, or '-' for stderr");
+    CHECK(status.message ==
+          "path '/var/log/' names a directory; give a file name, or '-' for stderr");
 }
 
 TEST_CASE("log module declares its one required key", "[log][config]") {

@@ -1,7 +1,9 @@
 #include "log_file.hpp"
+#include "plugin_harness.hpp"
+#include "support/temp_dir.hpp"
+#include <tocsin/sdk/json.hpp>
 
 #include <catch2/catch.hpp>
-#include <tocsin/sdk/json.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,9 +15,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include "plugin_harness.hpp"
-#include "support/temp_dir.hpp"
 
 namespace lg = tocsin::plugins::log;
 using std::chrono::milliseconds;

@@ -1,12 +1,11 @@
+#include "plugin_harness.hpp"
 #include "sqlite_config.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <string_view>
-
-#include "plugin_harness.hpp"
-#include "support/temp_dir.hpp"
 
 namespace sq = tocsin::plugins::sqlite;
 using tocsin::sdk::Config;
@@ -18,7 +17,8 @@ Config config_of(std::string_view json) {
     return Config(Json::parse(json));
 }
 
-const tocsin_config_key* find_key(const tocsin_config_key* keys, std::size_t count,
+const tocsin_config_key* find_key(const tocsin_config_key* keys,
+                                  std::size_t count,
                                   std::string_view name) {
     for (std::size_t i = 0; i < count; ++i) {
         if (name == keys[i].name) {
@@ -39,7 +39,8 @@ TEST_CASE("sqlite config takes path and defaults busy_timeout to 5s", "[sqlite][
 
 TEST_CASE("sqlite config reads busy_timeout as milliseconds", "[sqlite][config]") {
     sq::SqliteConfig parsed;
-    REQUIRE(sq::parse_config(config_of(R"({"path": "a.db", "busy_timeout": 250})"), parsed).is_ok());
+    REQUIRE(
+        sq::parse_config(config_of(R"({"path": "a.db", "busy_timeout": 250})"), parsed).is_ok());
     CHECK(parsed.busy_timeout == std::chrono::milliseconds(250));
 }
 
@@ -63,7 +64,8 @@ TEST_CASE("sqlite KPI without a query fails naming the KPI", "[sqlite][config]")
     const auto status = sq::parse_query("signups", config_of("{}"), sql);
     CHECK(status.code == TOCSIN_FAILED);
     CHECK(status.message == "KPI 'signups' has no query; set query to a SELECT");
-    REQUIRE(sq::parse_query("signups", config_of(R"({"query": "SELECT 1 AS value"})"), sql).is_ok());
+    REQUIRE(
+        sq::parse_query("signups", config_of(R"({"query": "SELECT 1 AS value"})"), sql).is_ok());
     CHECK(sql == "SELECT 1 AS value");
 }
 

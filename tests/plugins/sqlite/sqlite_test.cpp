@@ -1,16 +1,15 @@
+#include "plugin_harness.hpp"
 #include "sqlite_database.hpp"
+#include "support/temp_dir.hpp"
+#include <tocsin/sdk/json.hpp>
 
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
-#include <tocsin/sdk/json.hpp>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include "plugin_harness.hpp"
-#include "support/temp_dir.hpp"
 
 namespace sq = tocsin::plugins::sqlite;
 using std::chrono::milliseconds;
@@ -27,8 +26,9 @@ constexpr const char* kSlowQuery =
 // Runs `sql` on `path` through a separate read-write connection (the application's side).
 void exec(const std::string& path, const std::string& sql) {
     sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                            nullptr) == SQLITE_OK);
+    REQUIRE(
+        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) ==
+        SQLITE_OK);
     char* error = nullptr;
     const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
     const std::string message = error != nullptr ? error : "";
@@ -70,15 +70,17 @@ TEST_CASE("sqlite rows become samples with the other columns as labels", "[sqlit
     TempDir dir;
     sq::Database db(signups_db(dir), milliseconds(1000));
     sq::QueryResult result;
-    const auto error = db.query("signups",
-                                "SELECT plan, country, n AS value, ratio FROM signups ORDER BY plan",
-                                deadline_in(milliseconds(5000)),
-                                result);
+    const auto error =
+        db.query("signups",
+                 "SELECT plan, country, n AS value, ratio FROM signups ORDER BY plan",
+                 deadline_in(milliseconds(5000)),
+                 result);
     REQUIRE_FALSE(error);
     CHECK(result.warnings.empty());
     REQUIRE(result.rows.size() == 3);
     CHECK(result.rows[0].value == 120);
-    CHECK(result.rows[0].labels == sq::Labels{{"plan", "free"}, {"country", "de"}, {"ratio", "0.25"}});
+    CHECK(result.rows[0].labels ==
+          sq::Labels{{"plan", "free"}, {"country", "de"}, {"ratio", "0.25"}});
     CHECK(result.rows[0].timestamp_ms == 0);
     CHECK(result.rows[1].value == 7);
     // A NULL column is no label at all.
@@ -89,8 +91,10 @@ TEST_CASE("sqlite real and numeric-text values are read as numbers", "[sqlite]")
     TempDir dir;
     sq::Database db(signups_db(dir), milliseconds(1000));
     sq::QueryResult result;
-    REQUIRE_FALSE(db.query("k", "SELECT 0.28 AS value UNION ALL SELECT ' 42 '",
-                           deadline_in(milliseconds(5000)), result));
+    REQUIRE_FALSE(db.query("k",
+                           "SELECT 0.28 AS value UNION ALL SELECT ' 42 '",
+                           deadline_in(milliseconds(5000)),
+                           result));
     REQUIRE(result.rows.size() == 2);
     CHECK(result.rows[0].value == Approx(0.28));
     CHECK(result.rows[1].value == 42);
@@ -183,8 +187,8 @@ TEST_CASE("sqlite opens the database read-only", "[sqlite]") {
     // Nothing changed.
     sq::Database check(path, milliseconds(1000));
     sq::QueryResult sums;
-    REQUIRE_FALSE(check.query("k", "SELECT sum(n) AS value FROM signups",
-                              deadline_in(milliseconds(5000)), sums));
+    REQUIRE_FALSE(check.query(
+        "k", "SELECT sum(n) AS value FROM signups", deadline_in(milliseconds(5000)), sums));
     REQUIRE(sums.rows.size() == 1);
     CHECK(sums.rows[0].value == 130);
 }
@@ -210,8 +214,8 @@ TEST_CASE("sqlite corrupt database fails with SQLite's message", "[sqlite]") {
     }
     sq::Database db(path, milliseconds(1000));
     sq::QueryResult result;
-    const auto error = db.query("k", "SELECT 1 AS value FROM sqlite_master",
-                                deadline_in(milliseconds(5000)), result);
+    const auto error = db.query(
+        "k", "SELECT 1 AS value FROM sqlite_master", deadline_in(milliseconds(5000)), result);
     REQUIRE(error);
     CHECK(*error == "query for KPI 'k' failed: file is not a database");
     CHECK_FALSE(db.is_open());  // closed, so the next query reopens the (maybe repaired) file
@@ -231,8 +235,8 @@ TEST_CASE("sqlite query with two statements is refused", "[sqlite]") {
     TempDir dir;
     sq::Database db(signups_db(dir), milliseconds(1000));
     sq::QueryResult result;
-    const auto error = db.query("k", "SELECT 1 AS value; SELECT 2 AS value",
-                                deadline_in(milliseconds(5000)), result);
+    const auto error = db.query(
+        "k", "SELECT 1 AS value; SELECT 2 AS value", deadline_in(milliseconds(5000)), result);
     REQUIRE(error);
     CHECK(*error == "query for KPI 'k' is invalid: it holds more than one statement");
     // A trailing semicolon is fine.
@@ -265,8 +269,8 @@ TEST_CASE("sqlite waits for a writer's lock only up to busy_timeout", "[sqlite]"
     sq::Database db(path, milliseconds(100));
     sq::QueryResult result;
     const auto started = std::chrono::steady_clock::now();
-    const auto error = db.query("k", "SELECT count(*) AS value FROM signups",
-                                deadline_in(milliseconds(5000)), result);
+    const auto error = db.query(
+        "k", "SELECT count(*) AS value FROM signups", deadline_in(milliseconds(5000)), result);
     const auto elapsed = std::chrono::steady_clock::now() - started;
     sqlite3_exec(writer, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close(writer);
@@ -308,7 +312,8 @@ TEST_CASE("sqlite module logs skipped rows as warnings naming the KPI", "[sqlite
         {{"mrr", params("SELECT NULL AS value UNION ALL SELECT 5")}}, milliseconds(5000));
     REQUIRE(outcome.status == TOCSIN_OK);
     REQUIRE(outcome.samples.size() == 1);
-    CHECK(instance.count_logs(TOCSIN_LOG_WARNING, "KPI 'mrr': row 1 skipped: 'value' is NULL") == 1);
+    CHECK(instance.count_logs(TOCSIN_LOG_WARNING, "KPI 'mrr': row 1 skipped: 'value' is NULL") ==
+          1);
 }
 
 TEST_CASE("sqlite module reports a missing value column as failed", "[sqlite]") {
@@ -323,9 +328,9 @@ TEST_CASE("sqlite module reports a missing value column as failed", "[sqlite]") 
 TEST_CASE("sqlite module keeps collecting other KPIs when one fails", "[sqlite]") {
     TempDir dir;
     PluginInstance instance(sqlite_plugin(), config_for(signups_db(dir)));
-    const auto outcome = instance.collect({{"bad", params("SELECT n AS value FROM nowhere")},
-                                           {"good", params("SELECT 1 AS value")}},
-                                          milliseconds(5000));
+    const auto outcome = instance.collect(
+        {{"bad", params("SELECT n AS value FROM nowhere")}, {"good", params("SELECT 1 AS value")}},
+        milliseconds(5000));
     CHECK(outcome.status == TOCSIN_FAILED);
     CHECK(outcome.error == "query for KPI 'bad' failed: no such table: nowhere");
     REQUIRE(outcome.samples.size() == 1);

@@ -1,11 +1,10 @@
+#include "plugin_harness.hpp"
 #include "webhook_config.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <string_view>
-
-#include "plugin_harness.hpp"
 
 namespace wh = tocsin::plugins::webhook;
 using tocsin::sdk::Config;

@@ -1,13 +1,13 @@
-#include <catch2/catch.hpp>
-#include <tocsin/sdk/json.hpp>
-
-#include <chrono>
-#include <string>
-
 #include "plugin_harness.hpp"
 #include "support/http_server.hpp"
 #include "webhook_payload.hpp"
 #include "webhook_response.hpp"
+#include <tocsin/sdk/json.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
 
 namespace wh = tocsin::plugins::webhook;
 using std::chrono::milliseconds;
@@ -215,9 +215,11 @@ TEST_CASE("webhook answers map to ok, retry and failed", "[webhook]") {
     CHECK(limited.status.code == TOCSIN_RETRY);
     CHECK(limited.retry_after_ms == 7000);
 
-    const auto bad = wh::classify_response(400, "3", "{\"error\":\n\"bad payload\"}", endpoint, now);
+    const auto bad =
+        wh::classify_response(400, "3", "{\"error\":\n\"bad payload\"}", endpoint, now);
     CHECK(bad.status.code == TOCSIN_FAILED);
-    CHECK(bad.status.message == R"(HTTP 400 from https://hooks.example.com: {"error": "bad payload"})");
+    CHECK(bad.status.message ==
+          R"(HTTP 400 from https://hooks.example.com: {"error": "bad payload"})");
     CHECK(bad.retry_after_ms == 0);
 
     const auto moved = wh::classify_response(301, "", "", endpoint, now);
@@ -229,8 +231,9 @@ TEST_CASE("webhook module posts the payload with its headers", "[webhook]") {
     HttpServer server;
     PluginInstance instance(
         webhook_plugin(),
-        config_for(server.url("/hooks/growth?team=1"),
-                   R"(, "bearer_token": "tok-123", "max_alerts": 1, "headers": {"X-Team": "growth"})"));
+        config_for(
+            server.url("/hooks/growth?team=1"),
+            R"(, "bearer_token": "tok-123", "max_alerts": 1, "headers": {"X-Team": "growth"})"));
     REQUIRE(instance.create_status() == TOCSIN_OK);
 
     const Json notification = with_alerts(3);

@@ -1,9 +1,9 @@
 // "testnotifier": a notifier for host tests. It appends each notification's JSON as one line to
 // the file `path`, then answers as `answer` says.
+#include "tocsin/sdk/plugin.hpp"
+
 #include <fstream>
 #include <string>
-
-#include "tocsin/sdk/plugin.hpp"
 
 namespace {
 
@@ -60,5 +60,5 @@ const tocsin_config_key kConfigKeys[] = {
 
 }  // namespace
 
-TOCSIN_EXPORT_NOTIFIER(TestNotifier, "testnotifier", "0.9.0", "appends notifications to a file",
-                       kConfigKeys)
+TOCSIN_EXPORT_NOTIFIER(
+    TestNotifier, "testnotifier", "0.9.0", "appends notifications to a file", kConfigKeys)

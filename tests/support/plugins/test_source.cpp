@@ -1,9 +1,9 @@
 // "testsource": a source for host tests. It emits, for each requested KPI, the `value` written in
 // that KPI's params (times `scale`, `repeat` times), so a test states its samples in config.
+#include "tocsin/sdk/plugin.hpp"
+
 #include <string>
 #include <vector>
-
-#include "tocsin/sdk/plugin.hpp"
 
 namespace {
 
@@ -35,7 +35,8 @@ public:
         }
         log.info("configured: greeting=" + config.get_string("greeting") +
                  " interval=" + std::to_string(config.get_duration("interval").count()) +
-                 " scale=" + config.json().at("scale").dump() + " repeat=" + std::to_string(repeat_) +
+                 " scale=" + config.json().at("scale").dump() +
+                 " repeat=" + std::to_string(repeat_) +
                  " enabled=" + (config.get_bool("enabled") ? "true" : "false") + " tags=" + tags);
         return Status::ok();
     }
@@ -96,5 +97,5 @@ const tocsin_config_key kKpiKeys[] = {
 
 }  // namespace
 
-TOCSIN_EXPORT_SOURCE(TestSource, "testsource", "1.2.3", "emits the samples its config names",
-                     kConfigKeys, kKpiKeys)
+TOCSIN_EXPORT_SOURCE(
+    TestSource, "testsource", "1.2.3", "emits the samples its config names", kConfigKeys, kKpiKeys)

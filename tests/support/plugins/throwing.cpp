@@ -1,11 +1,11 @@
 // Plugins that throw, to prove the SDK's trampolines contain every exception. Built three times:
 // THROW_IN=1 configure() throws ("throwcreate"), 2 collect() throws ("throwcollect"),
 // 3 send() throws ("throwsend"). Config `what: std | other` picks std::runtime_error or an int.
+#include "tocsin/sdk/plugin.hpp"
+
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include "tocsin/sdk/plugin.hpp"
 
 namespace {
 
@@ -50,7 +50,8 @@ public:
         return Status::ok();
 #endif
     }
-    Status collect(const std::vector<tocsin::sdk::KpiRequest>&, tocsin::sdk::SampleSink&,
+    Status collect(const std::vector<tocsin::sdk::KpiRequest>&,
+                   tocsin::sdk::SampleSink&,
                    Deadline) override {
         explode(what_, "collect");
     }
@@ -63,11 +64,11 @@ private:
 }  // namespace
 
 #if THROW_IN == 1
-TOCSIN_EXPORT_SOURCE(Throwing, "throwcreate", "1.0.0", "throws in configure", kConfigKeys,
-                     TOCSIN_NO_KEYS)
+TOCSIN_EXPORT_SOURCE(
+    Throwing, "throwcreate", "1.0.0", "throws in configure", kConfigKeys, TOCSIN_NO_KEYS)
 #elif THROW_IN == 2
-TOCSIN_EXPORT_SOURCE(Throwing, "throwcollect", "1.0.0", "throws in collect", kConfigKeys,
-                     TOCSIN_NO_KEYS)
+TOCSIN_EXPORT_SOURCE(
+    Throwing, "throwcollect", "1.0.0", "throws in collect", kConfigKeys, TOCSIN_NO_KEYS)
 #else
 TOCSIN_EXPORT_NOTIFIER(Throwing, "throwsend", "1.0.0", "throws in send", kConfigKeys)
 #endif

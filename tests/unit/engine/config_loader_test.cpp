@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
-
-#include <filesystem>
-
 #include "engine/loader.hpp"
 #include "loader_fixture.hpp"
 #include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
 
 using namespace tocsin::engine;
 using tocsin::engine::testing::fake_env;
@@ -88,7 +88,8 @@ default_policy: ops-default
     const auto root = std::filesystem::path(dir.path());
     CHECK(c.file == path);
     CHECK(c.state_dir == (root / "state").string());
-    CHECK(c.plugin_dirs == std::vector<std::string>{(root / "plugins").string(), "/usr/lib/tocsin/plugins"});
+    CHECK(c.plugin_dirs ==
+          std::vector<std::string>{(root / "plugins").string(), "/usr/lib/tocsin/plugins"});
     CHECK(c.rule_files == std::vector<std::string>{(root / "rules.d/*.yaml").string()});
     CHECK(c.timezone == "Europe/Berlin");
     CHECK(c.retention == Duration{std::chrono::hours(24 * 90)});
@@ -165,7 +166,8 @@ TEST_CASE("a missing or broken config file is reported", "[loader][config]") {
     SECTION("missing") {
         const std::string path = (dir.path() / "nope.yaml").string();
         load(path, run);
-        require_diag(run.diags, path + ": error: cannot read config file: No such file or directory");
+        require_diag(run.diags,
+                     path + ": error: cannot read config file: No such file or directory");
     }
     SECTION("bad syntax") {
         const auto path = dir.write("tocsin.yaml", "state_dir: /x\nsources: { a: [1, 2 }\n");
@@ -177,7 +179,10 @@ TEST_CASE("a missing or broken config file is reported", "[loader][config]") {
     SECTION("not a map") {
         const auto path = dir.write("tocsin.yaml", "- state_dir\n");
         load(path, run);
-        require_diag(run.diags, path + ":1:1: error: expected a map of settings, got a list; start with state_dir: /var/lib/tocsin");
+        require_diag(run.diags,
+                     path +
+                         ":1:1: error: expected a map of settings, got a list; start with "
+                         "state_dir: /var/lib/tocsin");
     }
     CHECK_FALSE(run.loaded.has_value());
 }
@@ -192,15 +197,29 @@ api: { listen: localhost, token_fle: x }
     Run run;
     load(path, run);
     CHECK_FALSE(run.loaded.has_value());
-    require_diag(run.diags, path + ":1:1: error: missing required key 'state_dir'; add e.g. state_dir: /var/lib/tocsin");
-    require_diag(run.diags, path + ":1:1: error: unknown key 'timezon' (did you mean 'timezone'?); allowed: state_dir, "
-                                   "plugin_dirs, rule_files, timezone, retention, api, sources, notifiers, routes, "
-                                   "default_policy");
-    require_diag(run.diags, path + ":2:12: error: retention: 'forever' is not a duration; use e.g. 30s or 2m");
-    require_diag(run.diags, path + ":3:14: error: plugin_dirs: expected a list of strings, got a map");
-    require_diag(run.diags, path + ":4:16: error: api > listen: 'localhost' is not an address; use host:port, e.g. "
-                                   "127.0.0.1:9470");
-    require_diag(run.diags, path + ":4:27: error: api: unknown key 'token_fle' (did you mean 'token_file'?); allowed: listen, token_file");
+    require_diag(
+        run.diags,
+        path +
+            ":1:1: error: missing required key 'state_dir'; add e.g. state_dir: /var/lib/tocsin");
+    require_diag(
+        run.diags,
+        path +
+            ":1:1: error: unknown key 'timezon' (did you mean 'timezone'?); allowed: state_dir, "
+            "plugin_dirs, rule_files, timezone, retention, api, sources, notifiers, routes, "
+            "default_policy");
+    require_diag(run.diags,
+                 path + ":2:12: error: retention: 'forever' is not a duration; use e.g. 30s or 2m");
+    require_diag(run.diags,
+                 path + ":3:14: error: plugin_dirs: expected a list of strings, got a map");
+    require_diag(
+        run.diags,
+        path +
+            ":4:16: error: api > listen: 'localhost' is not an address; use host:port, e.g. "
+            "127.0.0.1:9470");
+    require_diag(run.diags,
+                 path +
+                     ":4:27: error: api: unknown key 'token_fle' (did you mean 'token_file'?); "
+                     "allowed: listen, token_file");
     CHECK(run.diags.error_count() == 6);
 }
 
@@ -223,17 +242,31 @@ notifiers:
     Run run;
     load(path, run);
     CHECK_FALSE(run.loaded.has_value());
-    require_diag(run.diags, path + ":3:3: error: source 'app_db': missing required key 'plugin'; name the plugin to use, "
-                                   "e.g. plugin: sqlite");
+    require_diag(
+        run.diags,
+        path +
+            ":3:3: error: source 'app_db': missing required key 'plugin'; name the plugin to use, "
+            "e.g. plugin: sqlite");
     require_diag(run.diags, path + ":3:30: error: source 'app_db' > every: must be longer than 0s");
-    require_diag(run.diags, path + ":4:20: error: source 'other' > plugin: expected a plugin name, got a list");
-    require_diag(run.diags, path + ":8:14: error: notifier 'ops-slack' > timeout: '30 seconds' is not a duration; use "
-                                   "e.g. 30s or 2m");
-    require_diag(run.diags, path + ":9:15: error: notifier 'ops-slack' > fallback: a notifier cannot be its own "
-                                   "fallback; name another notifier");
-    require_diag(run.diags, path + ":12:15: error: notifier 'pager' > fallback: unknown notifier 'ops-slak' (did you "
-                                   "mean 'ops-slack'?); configured notifiers: ops-slack, pager");
-    require_diag(run.diags, path + ":13:11: error: notifier 'broken': expected a map of keys, got '5'");
+    require_diag(
+        run.diags,
+        path + ":4:20: error: source 'other' > plugin: expected a plugin name, got a list");
+    require_diag(
+        run.diags,
+        path +
+            ":8:14: error: notifier 'ops-slack' > timeout: '30 seconds' is not a duration; use "
+            "e.g. 30s or 2m");
+    require_diag(run.diags,
+                 path +
+                     ":9:15: error: notifier 'ops-slack' > fallback: a notifier cannot be its own "
+                     "fallback; name another notifier");
+    require_diag(
+        run.diags,
+        path +
+            ":12:15: error: notifier 'pager' > fallback: unknown notifier 'ops-slak' (did you "
+            "mean 'ops-slack'?); configured notifiers: ops-slack, pager");
+    require_diag(run.diags,
+                 path + ":13:11: error: notifier 'broken': expected a map of keys, got '5'");
     CHECK(run.diags.error_count() == 7);
 }
 
@@ -255,17 +288,31 @@ default_policy: q
     Run run;
     load(path, run);
     CHECK_FALSE(run.loaded.has_value());
-    require_diag(run.diags, path + ":6:5: error: route #1: missing required key 'policy'; name the policy for matching alerts");
-    require_diag(run.diags, path + ":7:23: error: route #2 > match_re > team: '(' is not a valid regular expression");
-    require_diag(run.diags, path + ":9:5: error: route #2: unknown key 'matches' (did you mean 'match'?); allowed: match, "
-                                   "match_re, policy");
-    require_diag(run.diags, path + ":10:13: error: route #3 > policy: unknown policy 'nope'; defined policies: p");
-    require_diag(run.diags, path + ":11:17: error: default_policy: unknown policy 'q' (did you mean 'p'?); defined "
-                                   "policies: p");
+    require_diag(run.diags,
+                 path +
+                     ":6:5: error: route #1: missing required key 'policy'; name the policy for "
+                     "matching alerts");
+    require_diag(
+        run.diags,
+        path + ":7:23: error: route #2 > match_re > team: '(' is not a valid regular expression");
+    require_diag(
+        run.diags,
+        path +
+            ":9:5: error: route #2: unknown key 'matches' (did you mean 'match'?); allowed: match, "
+            "match_re, policy");
+    require_diag(
+        run.diags,
+        path + ":10:13: error: route #3 > policy: unknown policy 'nope'; defined policies: p");
+    require_diag(
+        run.diags,
+        path +
+            ":11:17: error: default_policy: unknown policy 'q' (did you mean 'p'?); defined "
+            "policies: p");
     CHECK(run.diags.error_count() == 5);
 }
 
-TEST_CASE("rule file patterns: a missing file is an error, an empty glob a warning", "[loader][config]") {
+TEST_CASE("rule file patterns: a missing file is an error, an empty glob a warning",
+          "[loader][config]") {
     TempDir dir;
     dir.write("rules.d/a.yaml", "");
     const auto path = dir.write("tocsin.yaml", R"(state_dir: /s
@@ -279,9 +326,12 @@ rule_files:
     load(path, run);
     CHECK_FALSE(run.loaded.has_value());
     const std::string base = dir.path().string();
-    require_diag(run.diags, path + ":4:5: error: rule_files: rule file '" + base +
-                                "/missing.yaml' does not exist; fix the path or remove it from rule_files");
-    require_diag(run.diags, path + ":5:5: warning: rule_files: pattern '" + base + "/none.d/*.yaml' matches no file");
+    require_diag(run.diags,
+                 path + ":4:5: error: rule_files: rule file '" + base +
+                     "/missing.yaml' does not exist; fix the path or remove it from rule_files");
+    require_diag(
+        run.diags,
+        path + ":5:5: warning: rule_files: pattern '" + base + "/none.d/*.yaml' matches no file");
     CHECK(run.diags.error_count() == 1);
     CHECK(run.diags.warning_count() == 1);
 }
@@ -337,14 +387,25 @@ notifiers:
     Run run;
     load(path, run);
     CHECK_FALSE(run.loaded.has_value());
-    require_diag(run.diags, path + ":5:21: error: notifier 'hook' > url: environment variable 'MISSING_VAR' is not set; "
-                                   "set it before starting tocsin");
-    require_diag(run.diags, path + ":6:19: error: notifier 'hook' > bearer_token: cannot read secret file "
-                                   "'/nonexistent/secret': No such file or directory");
-    require_diag(run.diags, path + ":7:18: error: notifier 'hook' > hmac_secret: unknown reference '${vault:x}'; write "
-                                   "${env:NAME} or ${file:PATH}");
-    require_diag(run.diags, path + ":8:13: error: notifier 'hook' > other: '${' is not closed; write ${env:NAME} or "
-                                   "${file:PATH}");
+    require_diag(
+        run.diags,
+        path +
+            ":5:21: error: notifier 'hook' > url: environment variable 'MISSING_VAR' is not set; "
+            "set it before starting tocsin");
+    require_diag(run.diags,
+                 path +
+                     ":6:19: error: notifier 'hook' > bearer_token: cannot read secret file "
+                     "'/nonexistent/secret': No such file or directory");
+    require_diag(
+        run.diags,
+        path +
+            ":7:18: error: notifier 'hook' > hmac_secret: unknown reference '${vault:x}'; write "
+            "${env:NAME} or ${file:PATH}");
+    require_diag(
+        run.diags,
+        path +
+            ":8:13: error: notifier 'hook' > other: '${' is not closed; write ${env:NAME} or "
+            "${file:PATH}");
     CHECK(run.diags.error_count() == 4);
 }
 
@@ -364,8 +425,12 @@ notifiers:
     load(path, run, fake_env({{"PLANTED", secret}}));
     CHECK_FALSE(run.loaded.has_value());
     CHECK(run.diags.error_count() >= 5);
-    require_diag(run.diags, path + ":2:12: error: retention: '${env:PLANTED}' is not a duration; use e.g. 30s or 2m");
-    require_diag(run.diags, path + ":5:59: error: source 'db' > every: '${file:secret.txt}' is not a duration");
+    require_diag(
+        run.diags,
+        path + ":2:12: error: retention: '${env:PLANTED}' is not a duration; use e.g. 30s or 2m");
+    require_diag(
+        run.diags,
+        path + ":5:59: error: source 'db' > every: '${file:secret.txt}' is not a duration");
     const std::string text = run.diags.render();
     const std::string json = run.diags.render_json();
     CHECK(text.find("PLANTED-SECRET") == std::string::npos);
@@ -404,21 +469,34 @@ notifiers:
     Run run;
     load(path, run);
     CHECK_FALSE(run.loaded.has_value());
-    require_diag(run.diags, rules + ":2:22: error: kpi 'signups' > source: unknown source 'app_dbb' (did you mean "
-                                    "'app_db'?); configured sources: app_db");
-    require_diag(run.diags, rules + ":7:13: error: rule 'SignupsLow' > policy: unknown policy 'growth-oncal' (did you "
-                                    "mean 'growth-oncall'?); defined policies: growth-oncall");
-    require_diag(run.diags, rules + ":8:12: warning: rule 'Orphan': no policy applies, so its alerts notify nobody; set "
-                                    "policy: on the rule, or default_policy or routes in " + path);
-    require_diag(run.diags, rules + ":14:18: error: policy 'growth-oncall' > step 1 > notify: unknown notifier "
-                                    "'growth-slak' (did you mean 'growth-slack'?); configured notifiers: growth-slack, ops");
+    require_diag(run.diags,
+                 rules +
+                     ":2:22: error: kpi 'signups' > source: unknown source 'app_dbb' (did you mean "
+                     "'app_db'?); configured sources: app_db");
+    require_diag(
+        run.diags,
+        rules +
+            ":7:13: error: rule 'SignupsLow' > policy: unknown policy 'growth-oncal' (did you "
+            "mean 'growth-oncall'?); defined policies: growth-oncall");
+    require_diag(
+        run.diags,
+        rules +
+            ":8:12: warning: rule 'Orphan': no policy applies, so its alerts notify nobody; set "
+            "policy: on the rule, or default_policy or routes in " +
+            path);
+    require_diag(run.diags,
+                 rules +
+                     ":14:18: error: policy 'growth-oncall' > step 1 > notify: unknown notifier "
+                     "'growth-slak' (did you mean 'growth-slack'?); configured notifiers: "
+                     "growth-slack, ops");
     CHECK(run.diags.error_count() == 3);
     CHECK(run.diags.warning_count() == 1);
 }
 
 TEST_CASE("one check reports mistakes of every kind across files", "[loader][config]") {
     TempDir dir;
-    const auto broken = dir.write("rules.d/broken.yaml", "rules:\n  - alert: X\n     kpi: [unclosed\n");
+    const auto broken =
+        dir.write("rules.d/broken.yaml", "rules:\n  - alert: X\n     kpi: [unclosed\n");
     const auto good = dir.write("rules.d/good.yaml", R"(kpis:
   revenue:
     source: billing
@@ -444,22 +522,32 @@ defualt_policy: ops
     // bad YAML in one rule file
     bool syntax = false;
     for (const auto& d : run.diags.all()) {
-        syntax = syntax || (d.loc.file == broken && d.message.rfind("invalid YAML", 0) == 0 && d.loc.line >= 2);
+        syntax = syntax || (d.loc.file == broken && d.message.rfind("invalid YAML", 0) == 0 &&
+                            d.loc.line >= 2);
     }
     CHECK(syntax);
     // unknown key with did-you-mean
-    require_diag(run.diags, path + ":7:1: error: unknown key 'defualt_policy' (did you mean 'default_policy'?)");
+    require_diag(
+        run.diags,
+        path + ":7:1: error: unknown key 'defualt_policy' (did you mean 'default_policy'?)");
     // wrong type
-    require_diag(run.diags, good + ":4:13: error: kpi 'revenue' > target: expected a number, got 'lots'");
+    require_diag(run.diags,
+                 good + ":4:13: error: kpi 'revenue' > target: expected a number, got 'lots'");
     // bad duration
-    require_diag(run.diags, good + ":9:10: error: rule 'RevenueLow' > for: 'soon' is not a duration; use e.g. 30s or 2m");
+    require_diag(
+        run.diags,
+        good +
+            ":9:10: error: rule 'RevenueLow' > for: 'soon' is not a duration; use e.g. 30s or 2m");
     // unknown source
-    require_diag(run.diags, good + ":3:13: error: kpi 'revenue' > source: unknown source 'billing'; configured sources: "
-                                   "app_db");
+    require_diag(
+        run.diags,
+        good +
+            ":3:13: error: kpi 'revenue' > source: unknown source 'billing'; configured sources: "
+            "app_db");
     CHECK(run.diags.error_count() == 5);
     const std::string rendered = run.diags.render();
-    CHECK(rendered.find("tocsin: 5 errors, 1 warning; configuration not applied. Fix them, then run 'tocsin check'.") !=
-          std::string::npos);
+    CHECK(rendered.find("tocsin: 5 errors, 1 warning; configuration not applied. Fix them, then "
+                        "run 'tocsin check'.") != std::string::npos);
 }
 
 TEST_CASE("process env reads the real environment", "[loader][config]") {
@@ -481,7 +569,10 @@ notifiers:
     load(path, run, fake_env({{"FALLBACK", "a"}}));
     require_diag(run.diags, path + ":2:12: error: retention: must be longer than 0s");
     require_diag(run.diags, path + ":3:9: error: routes: expected a list of routes, got a map");
-    require_diag(run.diags, path + ":6:31: error: notifier 'b' > fallback: name the fallback notifier directly, not "
-                                   "through ${env:...} or ${file:...}");
+    require_diag(
+        run.diags,
+        path +
+            ":6:31: error: notifier 'b' > fallback: name the fallback notifier directly, not "
+            "through ${env:...} or ${file:...}");
     CHECK(run.diags.error_count() == 3);
 }

@@ -7,7 +7,8 @@ using namespace tocsin::engine;
 TEST_CASE("diagnostics render the source line with a caret under the column", "[diagnostics]") {
     Diagnostics diags;
     diags.sources().add("rules/a.yaml", "rules:\n  - alert: X\n    for: soon\n");
-    diags.error({"rules/a.yaml", 3, 10}, "rule 'X' > for", "'soon' is not a duration; use e.g. 30s or 2m");
+    diags.error(
+        {"rules/a.yaml", 3, 10}, "rule 'X' > for", "'soon' is not a duration; use e.g. 30s or 2m");
     CHECK(diags.render(false) ==
           "rules/a.yaml:3:10: error: rule 'X' > for: 'soon' is not a duration; use e.g. 30s or 2m\n"
           "        for: soon\n"
@@ -55,7 +56,8 @@ TEST_CASE("diagnostics summary counts errors and warnings with the right plural"
         CHECK(diags.warning_count() == 1);
         const std::string out = diags.render();
         CHECK(out.substr(out.rfind("tocsin:")) ==
-              "tocsin: 3 errors, 1 warning; configuration not applied. Fix them, then run 'tocsin check'.\n");
+              "tocsin: 3 errors, 1 warning; configuration not applied. Fix them, then run 'tocsin "
+              "check'.\n");
     }
     SECTION("one error") {
         diags.error({"a", 1, 1}, "", "e");
@@ -79,9 +81,10 @@ TEST_CASE("diagnostics render as json", "[diagnostics]") {
     Diagnostics diags;
     diags.error({"a.yaml", 2, 3}, "rule 'X'", "say \"hi\"\n");
     diags.warning({"a.yaml", 1, 1}, "", "w");
-    CHECK(diags.render_json() ==
-          R"([{"file":"a.yaml","line":1,"col":1,"severity":"warning","path":"","message":"w"},)"
-          R"({"file":"a.yaml","line":2,"col":3,"severity":"error","path":"rule 'X'","message":"say \"hi\"\n"}])");
+    CHECK(
+        diags.render_json() ==
+        R"([{"file":"a.yaml","line":1,"col":1,"severity":"warning","path":"","message":"w"},)"
+        R"({"file":"a.yaml","line":2,"col":3,"severity":"error","path":"rule 'X'","message":"say \"hi\"\n"}])");
     CHECK(Diagnostics{}.render_json() == "[]");
 }
 

@@ -1,11 +1,11 @@
 #pragma once
 
+#include "engine/engine.hpp"
+
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "engine/engine.hpp"
 
 /// Builds LoadedConfig values in C++ and drives an Engine on a virtual clock, keeping a map of
 /// persisted instances exactly as the store would (upserted, then removed).
@@ -15,9 +15,13 @@ using namespace std::chrono_literals;
 
 inline const TimePoint kStart = from_unix_ms(1'767'225'600'000);  // 2026-01-01T00:00:00Z
 
-inline TimePoint at(Duration offset) { return kStart + offset; }
+inline TimePoint at(Duration offset) {
+    return kStart + offset;
+}
 
-inline Interval level(double v) { return Interval{v, v}; }
+inline Interval level(double v) {
+    return Interval{v, v};
+}
 
 struct ConfigBuilder {
     LoadedConfig cfg;
@@ -31,8 +35,11 @@ struct ConfigBuilder {
         return cfg.rules.kpis.back();
     }
 
-    RuleDef& rule(const std::string& alert, const std::string& kpi, Comparison comparison,
-                  std::optional<Interval> warning, std::optional<Interval> critical) {
+    RuleDef& rule(const std::string& alert,
+                  const std::string& kpi,
+                  Comparison comparison,
+                  std::optional<Interval> warning,
+                  std::optional<Interval> critical) {
         RuleDef r;
         r.alert = alert;
         r.kpi = kpi;
@@ -50,7 +57,9 @@ struct ConfigBuilder {
         return cfg.rules.policies.back();
     }
 
-    static void step(PolicyDef& p, Duration after, std::vector<std::string> notify,
+    static void step(PolicyDef& p,
+                     Duration after,
+                     std::vector<std::string> notify,
                      std::optional<Severity> severity = std::nullopt) {
         PolicyStep s;
         s.after = after;

@@ -1,11 +1,11 @@
 #include "engine/engine.hpp"
 
+#include "engine/routing.hpp"
+#include "engine_fixture.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-
-#include "engine/routing.hpp"
-#include "engine_fixture.hpp"
 
 using namespace tocsin::engine;
 using namespace tocsin::engine::testing;
@@ -60,7 +60,8 @@ TEST_CASE("pending alert fires after exactly its for", "[engine]") {
     CHECK(n.target == 120.0);
     CHECK(n.value == 80.0);
     CHECK(n.summary == "revenue 80 below 100");
-    CHECK(n.labels == Labels{{"alertname", "RevenueLow"}, {"severity", "warning"}, {"team", "sales"}});
+    CHECK(n.labels ==
+          Labels{{"alertname", "RevenueLow"}, {"severity", "warning"}, {"team", "sales"}});
     CHECK(n.fingerprint == fingerprint(Labels{{"alertname", "RevenueLow"}, {"team", "sales"}}));
     CHECK(n.id == n.fingerprint + "-" + std::to_string(to_unix_ms(at(10min))) + "-1/ops");
     CHECK(d.store.begin()->second.state == AlertState::Firing);
@@ -177,7 +178,8 @@ TEST_CASE("a stale series fires nodata and a fresh sample clears it", "[engine]"
     auto sent = d.take();
     REQUIRE(kinds(sent) == std::vector<std::string>{"firing:critical:ops"});
     CHECK(sent[0].nodata);
-    CHECK(sent[0].summary == "no data for revenue since 2026-01-01T01:00:00Z");  // not the breach summary
+    CHECK(sent[0].summary ==
+          "no data for revenue since 2026-01-01T01:00:00Z");  // not the breach summary
     CHECK(d.store.begin()->second.nodata);
 
     d.sample("revenue", 150, at(4h));
@@ -331,7 +333,8 @@ TEST_CASE("routing takes the rule's policy, then the first matching route, then 
     b.kpi("k");
     b.rule("Own", "k", Comparison::Above, level(1), std::nullopt).policy = "p-own";
     b.rule("Growth", "k", Comparison::Above, level(1), std::nullopt).labels = {{"team", "growth"}};
-    b.rule("GrowthCritical", "k", Comparison::Above, level(1), level(5)).labels = {{"team", "growth"}};
+    b.rule("GrowthCritical", "k", Comparison::Above, level(1), level(5)).labels = {
+        {"team", "growth"}};
     b.rule("Other", "k", Comparison::Above, level(1), std::nullopt).labels = {{"team", "ops"}};
     for (const char* name : {"p-own", "p-critical", "p-growth", "p-default"}) {
         ConfigBuilder::step(b.policy(name), 0s, {std::string("n-") + (name + 2)});

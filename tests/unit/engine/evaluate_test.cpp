@@ -1,17 +1,19 @@
 #include "engine/evaluate.hpp"
 
+#include "engine/alert.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <limits>
 
-#include "engine/alert.hpp"
-
 using namespace tocsin::engine;
 
 namespace {
 
-Threshold make(Comparison c, std::optional<Interval> warning, std::optional<Interval> critical,
+Threshold make(Comparison c,
+               std::optional<Interval> warning,
+               std::optional<Interval> critical,
                std::optional<Interval> recover = std::nullopt) {
     Threshold t;
     t.comparison = c;
@@ -21,7 +23,9 @@ Threshold make(Comparison c, std::optional<Interval> warning, std::optional<Inte
     return t;
 }
 
-Interval at(double v) { return Interval{v, v}; }
+Interval at(double v) {
+    return Interval{v, v};
+}
 
 }  // namespace
 
@@ -81,14 +85,16 @@ TEST_CASE("recover adds hysteresis on each comparison", "[evaluate]") {
         CHECK(active_severity(t, 0.19) == Severity::Critical);
     }
     SECTION("outside") {
-        const Threshold t = make(Comparison::Outside, Interval{10, 20}, std::nullopt, Interval{12, 18});
+        const Threshold t =
+            make(Comparison::Outside, Interval{10, 20}, std::nullopt, Interval{12, 18});
         CHECK_FALSE(recovered(t, 11));
         CHECK_FALSE(recovered(t, 19));
         CHECK(recovered(t, 12));
         CHECK(recovered(t, 18));
     }
     SECTION("inside") {
-        const Threshold t = make(Comparison::Inside, Interval{40, 60}, std::nullopt, Interval{35, 65});
+        const Threshold t =
+            make(Comparison::Inside, Interval{40, 60}, std::nullopt, Interval{35, 65});
         CHECK_FALSE(recovered(t, 50));
         CHECK_FALSE(recovered(t, 36));
         CHECK(recovered(t, 34));
@@ -148,8 +154,8 @@ TEST_CASE("alert labels are series labels, then rule labels, then alertname", "[
 }
 
 TEST_CASE("kinds and states round-trip through their names", "[alert]") {
-    for (const auto k : {NotificationKind::Firing, NotificationKind::SeverityChange,
-                         NotificationKind::Resolved}) {
+    for (const auto k :
+         {NotificationKind::Firing, NotificationKind::SeverityChange, NotificationKind::Resolved}) {
         CHECK(parse_notification_kind(to_string(k)) == k);
     }
     CHECK_FALSE(parse_notification_kind("fired").has_value());

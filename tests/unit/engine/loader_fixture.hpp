@@ -1,13 +1,13 @@
 #pragma once
 
+#include "engine/diagnostics.hpp"
+#include "engine/loader.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <map>
 #include <optional>
 #include <string>
-
-#include "engine/diagnostics.hpp"
-#include "engine/loader.hpp"
 
 /// Shared by the config and rule loader tests: a fake environment and checks on rendered
 /// diagnostics.
@@ -29,7 +29,8 @@ inline EnvLookup fake_env(std::map<std::string, std::string> vars) {
 inline void require_diag(const Diagnostics& diags, const std::string& expected) {
     const std::string rendered = diags.render();
     INFO("diagnostics:\n" << rendered);
-    const bool found = rendered.rfind(expected, 0) == 0 || rendered.find("\n" + expected) != std::string::npos;
+    const bool found =
+        rendered.rfind(expected, 0) == 0 || rendered.find("\n" + expected) != std::string::npos;
     CHECK(found);
 }
 

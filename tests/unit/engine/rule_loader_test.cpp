@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
-
 #include "engine/alert.hpp"
 #include "engine/loader.hpp"
 #include "loader_fixture.hpp"
 #include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace tocsin::engine;
 using tocsin::engine::testing::require_diag;
@@ -60,7 +60,10 @@ struct Loaded {
 };
 
 // Loads one rule file written from `text`; returns the result and its path.
-std::string load_one(const TempDir& dir, const std::string& text, Loaded& out, const std::string& name = "r.yaml") {
+std::string load_one(const TempDir& dir,
+                     const std::string& text,
+                     Loaded& out,
+                     const std::string& name = "r.yaml") {
     const std::string path = dir.write(name, text);
     out.set = load_rule_files({path}, out.diags);
     return path;
@@ -176,21 +179,29 @@ TEST_CASE("unknown top-level keys suggest the closest one", "[loader][rules]") {
     Loaded l;
     const auto path = load_one(dir, "kpis: {}\nrulez: []\ncalendars: {}\n", l);
     CHECK_FALSE(l.set.has_value());
-    require_diag(l.diags, path + ":2:1: error: unknown key 'rulez' (did you mean 'rules'?); allowed: kpis, rules, policies");
-    require_diag(l.diags, path + ":3:1: error: 'calendars' is not available in this version; allowed: kpis, rules, policies");
+    require_diag(l.diags,
+                 path +
+                     ":2:1: error: unknown key 'rulez' (did you mean 'rules'?); allowed: kpis, "
+                     "rules, policies");
+    require_diag(l.diags,
+                 path +
+                     ":3:1: error: 'calendars' is not available in this version; allowed: kpis, "
+                     "rules, policies");
 }
 
 TEST_CASE("a rule file must be a map", "[loader][rules]") {
     TempDir dir;
     Loaded l;
     const auto path = load_one(dir, "- alert: X\n", l);
-    require_diag(l.diags, path + ":1:1: error: expected a map with kpis, rules or policies, got a list");
+    require_diag(l.diags,
+                 path + ":1:1: error: expected a map with kpis, rules or policies, got a list");
 }
 
 TEST_CASE("kpi problems are reported at their keys", "[loader][rules]") {
     TempDir dir;
     Loaded l;
-    const auto path = load_one(dir, R"(kpis:
+    const auto path = load_one(dir,
+                               R"(kpis:
   a:
     every: soon
     target: abc
@@ -200,11 +211,18 @@ TEST_CASE("kpi problems are reported at their keys", "[loader][rules]") {
 )",
                                l);
     CHECK_FALSE(l.set.has_value());
-    require_diag(l.diags, path + ":2:3: error: kpi 'a': missing required key 'source'; name a source from tocsin.yaml");
-    require_diag(l.diags, path + ":3:12: error: kpi 'a' > every: 'soon' is not a duration; use e.g. 30s or 2m");
+    require_diag(
+        l.diags,
+        path +
+            ":2:3: error: kpi 'a': missing required key 'source'; name a source from tocsin.yaml");
+    require_diag(
+        l.diags,
+        path + ":3:12: error: kpi 'a' > every: 'soon' is not a duration; use e.g. 30s or 2m");
     require_diag(l.diags, path + ":4:13: error: kpi 'a' > target: expected a number, got 'abc'");
     require_diag(l.diags,
-                 path + ":6:5: error: kpi 'b' > lua: lua KPIs arrive with the Lua support; not available in this version");
+                 path +
+                     ":6:5: error: kpi 'b' > lua: lua KPIs arrive with the Lua support; not "
+                     "available in this version");
     require_diag(l.diags, path + ":7:6: error: kpi 'c': expected a map of keys, got '42'");
     CHECK(l.diags.error_count() == 5);
 }
@@ -212,7 +230,8 @@ TEST_CASE("kpi problems are reported at their keys", "[loader][rules]") {
 TEST_CASE("rule key problems are reported with the rule's item path", "[loader][rules]") {
     TempDir dir;
     Loaded l;
-    const auto path = load_one(dir, R"(kpis:
+    const auto path = load_one(dir,
+                               R"(kpis:
   k: { source: s }
 rules:
   - alert: A
@@ -230,20 +249,37 @@ rules:
 )",
                                l);
     CHECK_FALSE(l.set.has_value());
-    require_diag(l.diags, path + ":7:10: error: rule 'A' > for: 'soon' is not a duration; use e.g. 30s or 2m");
-    require_diag(l.diags, path + ":8:22: error: rule 'A' > keep_firing_for: '5' is not a duration; use e.g. 30s or 2m");
-    require_diag(l.diags, path + ":9:5: error: rule 'A': unknown key 'summry' (did you mean 'summary'?); allowed: alert,");
-    require_diag(l.diags, path + ":10:5: error: rule #2: missing required key 'alert'; name the rule, e.g. alert: DiskFull");
-    require_diag(l.diags, path + ":11:12: error: rule 'B': missing required key 'kpi'; name the KPI this rule watches");
+    require_diag(
+        l.diags,
+        path + ":7:10: error: rule 'A' > for: 'soon' is not a duration; use e.g. 30s or 2m");
+    require_diag(
+        l.diags,
+        path +
+            ":8:22: error: rule 'A' > keep_firing_for: '5' is not a duration; use e.g. 30s or 2m");
     require_diag(l.diags,
-                 path + ":15:5: error: rule 'C' > lua: lua rules arrive with the Lua support; not available in this version");
+                 path +
+                     ":9:5: error: rule 'A': unknown key 'summry' (did you mean 'summary'?); "
+                     "allowed: alert,");
+    require_diag(l.diags,
+                 path +
+                     ":10:5: error: rule #2: missing required key 'alert'; name the rule, e.g. "
+                     "alert: DiskFull");
+    require_diag(
+        l.diags,
+        path +
+            ":11:12: error: rule 'B': missing required key 'kpi'; name the KPI this rule watches");
+    require_diag(l.diags,
+                 path +
+                     ":15:5: error: rule 'C' > lua: lua rules arrive with the Lua support; not "
+                     "available in this version");
     CHECK(l.diags.error_count() == 6);
 }
 
 TEST_CASE("a rule needs exactly one condition with at least one level", "[loader][rules]") {
     TempDir dir;
     Loaded l;
-    const auto path = load_one(dir, R"(kpis:
+    const auto path = load_one(dir,
+                               R"(kpis:
   k: { source: s }
 rules:
   - alert: None
@@ -260,19 +296,28 @@ rules:
     above: { warning: 1, critcal: 2 }
 )",
                                l);
-    require_diag(l.diags, path + ":4:12: error: rule 'None': no condition; add one of above, below, outside, inside");
+    require_diag(
+        l.diags,
+        path + ":4:12: error: rule 'None': no condition; add one of above, below, outside, inside");
     require_diag(l.diags,
-                 path + ":9:5: error: rule 'Two': only one of above, below, outside, inside is allowed; 'above' is already set");
-    require_diag(l.diags, path + ":12:12: error: rule 'Empty' > above: no levels; set warning, critical or both");
+                 path +
+                     ":9:5: error: rule 'Two': only one of above, below, outside, inside is "
+                     "allowed; 'above' is already set");
+    require_diag(
+        l.diags,
+        path + ":12:12: error: rule 'Empty' > above: no levels; set warning, critical or both");
     require_diag(l.diags,
-                 path + ":15:26: error: rule 'Typo' > above: unknown key 'critcal' (did you mean 'critical'?); allowed: warning, critical");
+                 path +
+                     ":15:26: error: rule 'Typo' > above: unknown key 'critcal' (did you mean "
+                     "'critical'?); allowed: warning, critical");
     CHECK(l.diags.error_count() == 4);
 }
 
 TEST_CASE("threshold levels and recover must be ordered", "[loader][rules]") {
     TempDir dir;
     Loaded l;
-    const auto path = load_one(dir, R"(kpis:
+    const auto path = load_one(dir,
+                               R"(kpis:
   k: { source: s }
 rules:
   - alert: Above
@@ -298,34 +343,51 @@ rules:
 )",
                                l);
     require_diag(l.diags,
-                 path + ":6:36: error: rule 'Above' > above > critical: critical (3) must be above warning (5) for an "
-                        "'above' rule; swap the two levels");
+                 path +
+                     ":6:36: error: rule 'Above' > above > critical: critical (3) must be above "
+                     "warning (5) for an "
+                     "'above' rule; swap the two levels");
     require_diag(l.diags,
-                 path + ":7:14: error: rule 'Above' > recover: recover (6) must be at or below warning (5) for an 'above' rule");
+                 path +
+                     ":7:14: error: rule 'Above' > recover: recover (6) must be at or below "
+                     "warning (5) for an 'above' rule");
     require_diag(l.diags,
-                 path + ":10:38: error: rule 'Below' > below > critical: critical (0.4) must be below warning (0.3) for a "
-                        "'below' rule; swap the two levels");
+                 path +
+                     ":10:38: error: rule 'Below' > below > critical: critical (0.4) must be below "
+                     "warning (0.3) for a "
+                     "'below' rule; swap the two levels");
     require_diag(l.diags,
-                 path + ":11:14: error: rule 'Below' > recover: recover (0.2) must be at or above warning (0.3) for a 'below' rule");
+                 path +
+                     ":11:14: error: rule 'Below' > recover: recover (0.2) must be at or above "
+                     "warning (0.3) for a 'below' rule");
     require_diag(l.diags,
-                 path + ":14:45: error: rule 'Outside' > outside > critical: critical [12, 30] must contain warning [10, 20] "
-                        "for an 'outside' rule; widen critical");
+                 path +
+                     ":14:45: error: rule 'Outside' > outside > critical: critical [12, 30] must "
+                     "contain warning [10, 20] "
+                     "for an 'outside' rule; widen critical");
     require_diag(l.diags,
-                 path + ":15:14: error: rule 'Outside' > recover: recover [5, 18] must lie within warning [10, 20] for an "
-                        "'outside' rule");
+                 path +
+                     ":15:14: error: rule 'Outside' > recover: recover [5, 18] must lie within "
+                     "warning [10, 20] for an "
+                     "'outside' rule");
     require_diag(l.diags,
-                 path + ":18:44: error: rule 'Inside' > inside > critical: critical [5, 15] must lie within warning [10, 20] "
-                        "for an 'inside' rule; narrow critical");
+                 path +
+                     ":18:44: error: rule 'Inside' > inside > critical: critical [5, 15] must lie "
+                     "within warning [10, 20] "
+                     "for an 'inside' rule; narrow critical");
     require_diag(l.diags,
-                 path + ":19:14: error: rule 'Inside' > recover: recover [11, 25] must contain warning [10, 20] for an "
-                        "'inside' rule");
+                 path +
+                     ":19:14: error: rule 'Inside' > recover: recover [11, 25] must contain "
+                     "warning [10, 20] for an "
+                     "'inside' rule");
     CHECK(l.diags.error_count() == 8);
 }
 
 TEST_CASE("range levels must be [low, high] pairs of numbers", "[loader][rules]") {
     TempDir dir;
     Loaded l;
-    const auto path = load_one(dir, R"(kpis:
+    const auto path = load_one(dir,
+                               R"(kpis:
   k: { source: s }
 rules:
   - alert: R
@@ -334,9 +396,13 @@ rules:
     recover: [1, x]
 )",
                                l);
-    require_diag(l.diags, path + ":6:25: error: rule 'R' > outside > warning: expected a [low, high] pair, got '5'");
+    require_diag(
+        l.diags,
+        path + ":6:25: error: rule 'R' > outside > warning: expected a [low, high] pair, got '5'");
     require_diag(l.diags,
-                 path + ":6:38: error: rule 'R' > outside > critical: low bound 30 is above high bound 10; write [low, high]");
+                 path +
+                     ":6:38: error: rule 'R' > outside > critical: low bound 30 is above high "
+                     "bound 10; write [low, high]");
     require_diag(l.diags, path + ":7:18: error: rule 'R' > recover: expected a number, got 'x'");
     CHECK(l.diags.error_count() == 3);
 }
@@ -344,7 +410,8 @@ rules:
 TEST_CASE("nodata and labels are checked", "[loader][rules]") {
     TempDir dir;
     Loaded l;
-    const auto path = load_one(dir, R"(kpis:
+    const auto path = load_one(dir,
+                               R"(kpis:
   k: { source: s }
 rules:
   - alert: N
@@ -355,22 +422,33 @@ rules:
 )",
                                l);
     require_diag(l.diags,
-                 path + ":7:13: error: rule 'N' > nodata: missing required key 'after'; say how long without data counts, "
-                        "e.g. after: 2h");
-    require_diag(l.diags, path + ":7:25: error: rule 'N' > nodata > severity: 'crit' is not a severity; use warning or critical");
+                 path +
+                     ":7:13: error: rule 'N' > nodata: missing required key 'after'; say how long "
+                     "without data counts, "
+                     "e.g. after: 2h");
     require_diag(l.diags,
-                 path + ":8:15: error: rule 'N' > labels: label 'severity' is set by tocsin; choose another name");
+                 path +
+                     ":7:25: error: rule 'N' > nodata > severity: 'crit' is not a severity; use "
+                     "warning or critical");
     require_diag(l.diags,
-                 path + ":8:31: error: rule 'N' > labels: '1team' is not a label name; use letters, digits and '_', not "
-                        "starting with a digit");
-    require_diag(l.diags, path + ":8:45: error: rule 'N' > labels > ok: expected a string, got a list");
+                 path +
+                     ":8:15: error: rule 'N' > labels: label 'severity' is set by tocsin; choose "
+                     "another name");
+    require_diag(l.diags,
+                 path +
+                     ":8:31: error: rule 'N' > labels: '1team' is not a label name; use letters, "
+                     "digits and '_', not "
+                     "starting with a digit");
+    require_diag(l.diags,
+                 path + ":8:45: error: rule 'N' > labels > ok: expected a string, got a list");
     CHECK(l.diags.error_count() == 5);
 }
 
 TEST_CASE("template errors point at the expression's column", "[loader][rules]") {
     TempDir dir;
     Loaded l;
-    const auto path = load_one(dir, R"(kpis:
+    const auto path = load_one(dir,
+                               R"(kpis:
   k: { source: s }
 rules:
   - alert: T
@@ -383,8 +461,12 @@ rules:
       then {{ nope }}
 )",
                                l);
-    require_diag(l.diags, path + ":7:22: error: rule 'T' > summary: unknown name 'valeu' (did you mean 'value'?)");
-    require_diag(l.diags, path + ":8:21: error: rule 'T' > runbook: unknown helper 'pcnt' (did you mean 'pct'?)");
+    require_diag(
+        l.diags,
+        path + ":7:22: error: rule 'T' > summary: unknown name 'valeu' (did you mean 'value'?)");
+    require_diag(
+        l.diags,
+        path + ":8:21: error: rule 'T' > runbook: unknown helper 'pcnt' (did you mean 'pct'?)");
     require_diag(l.diags, path + ":11:15: error: rule 'T' > description: unknown name 'nope'");
     CHECK(l.diags.error_count() == 3);
 }
@@ -392,7 +474,8 @@ rules:
 TEST_CASE("rules must name a defined kpi", "[loader][rules]") {
     TempDir dir;
     Loaded l;
-    const auto path = load_one(dir, R"(kpis:
+    const auto path = load_one(dir,
+                               R"(kpis:
   activation_rate: { source: s }
 rules:
   - alert: A
@@ -401,8 +484,10 @@ rules:
 )",
                                l);
     require_diag(l.diags,
-                 path + ":5:10: error: rule 'A' > kpi: unknown kpi 'activaton_rate' (did you mean 'activation_rate'?); "
-                        "defined kpis: activation_rate");
+                 path +
+                     ":5:10: error: rule 'A' > kpi: unknown kpi 'activaton_rate' (did you mean "
+                     "'activation_rate'?); "
+                     "defined kpis: activation_rate");
 }
 
 TEST_CASE("names are unique across rule files", "[loader][rules]") {
@@ -428,9 +513,16 @@ policies:
     Diagnostics diags;
     const auto set = load_rule_files({first, second}, diags);
     CHECK_FALSE(set.has_value());
-    require_diag(diags, second + ":2:3: error: kpi 'k': duplicate kpi name 'k'; first defined at " + first + ":2:3");
-    require_diag(diags, second + ":4:12: error: rule 'Same': duplicate alert name 'Same'; first defined at " + first + ":4:12");
-    require_diag(diags, second + ":8:3: error: policy 'p': duplicate policy name 'p'; first defined at " + first + ":8:3");
+    require_diag(diags,
+                 second + ":2:3: error: kpi 'k': duplicate kpi name 'k'; first defined at " +
+                     first + ":2:3");
+    require_diag(diags,
+                 second +
+                     ":4:12: error: rule 'Same': duplicate alert name 'Same'; first defined at " +
+                     first + ":4:12");
+    require_diag(diags,
+                 second + ":8:3: error: policy 'p': duplicate policy name 'p'; first defined at " +
+                     first + ":8:3");
     CHECK(diags.error_count() == 3);
 }
 
@@ -444,7 +536,8 @@ TEST_CASE("duplicate keys in one map are errors", "[loader][rules]") {
 TEST_CASE("policy problems are reported per step", "[loader][rules]") {
     TempDir dir;
     Loaded l;
-    const auto path = load_one(dir, R"(policies:
+    const auto path = load_one(dir,
+                               R"(policies:
   none: {}
   empty: { steps: [] }
   bad:
@@ -457,20 +550,36 @@ TEST_CASE("policy problems are reported per step", "[loader][rules]") {
 )",
                                l);
     require_diag(l.diags,
-                 path + ":2:3: error: policy 'none': missing required key 'steps'; add e.g. steps: [{notify: [ops-slack]}]");
+                 path +
+                     ":2:3: error: policy 'none': missing required key 'steps'; add e.g. steps: "
+                     "[{notify: [ops-slack]}]");
     require_diag(l.diags,
-                 path + ":3:19: error: policy 'empty' > steps: expected a list of at least one step, got a list; add e.g. - "
-                        "notify: [ops-slack]");
+                 path +
+                     ":3:19: error: policy 'empty' > steps: expected a list of at least one step, "
+                     "got a list; add e.g. - "
+                     "notify: [ops-slack]");
     require_diag(l.diags, path + ":5:5: error: policy 'bad': unknown key 'repeat'; allowed: steps");
-    require_diag(l.diags, path + ":7:16: error: policy 'bad' > step 1 > after: 'later' is not a duration; use e.g. 30s or 2m");
-    require_diag(l.diags, path + ":8:17: error: policy 'bad' > step 1 > notify: the list is empty; name at least one notifier");
     require_diag(l.diags,
-                 path + ":9:19: error: policy 'bad' > step 2 > severity: 'high' is not a severity; use warning or critical");
+                 path +
+                     ":7:16: error: policy 'bad' > step 1 > after: 'later' is not a duration; use "
+                     "e.g. 30s or 2m");
     require_diag(l.diags,
-                 path + ":10:9: error: policy 'bad' > step 2: unknown key 'notfy' (did you mean 'notify'?); allowed: after, "
-                        "notify, severity");
+                 path +
+                     ":8:17: error: policy 'bad' > step 1 > notify: the list is empty; name at "
+                     "least one notifier");
     require_diag(l.diags,
-                 path + ":9:9: error: policy 'bad' > step 2: missing required key 'notify'; list the notifiers of this step");
+                 path +
+                     ":9:19: error: policy 'bad' > step 2 > severity: 'high' is not a severity; "
+                     "use warning or critical");
+    require_diag(l.diags,
+                 path +
+                     ":10:9: error: policy 'bad' > step 2: unknown key 'notfy' (did you mean "
+                     "'notify'?); allowed: after, "
+                     "notify, severity");
+    require_diag(l.diags,
+                 path +
+                     ":9:9: error: policy 'bad' > step 2: missing required key 'notify'; list the "
+                     "notifiers of this step");
     CHECK(l.diags.error_count() == 8);
 }
 
@@ -487,7 +596,8 @@ TEST_CASE("rule files keep env references as written", "[loader][rules]") {
 TEST_CASE("odd shapes in rule files are reported", "[loader][rules]") {
     TempDir dir;
     Loaded l;
-    const auto path = load_one(dir, R"(kpis:
+    const auto path = load_one(dir,
+                               R"(kpis:
   k: { source: s, every: 0s }
   ? [a, b]
   : { source: s }
@@ -502,8 +612,12 @@ rules:
                                l);
     require_diag(l.diags, path + ":2:26: error: kpi 'k' > every: must be longer than 0s");
     require_diag(l.diags, path + ":3:5: error: kpis: keys must be plain names, got a list");
-    require_diag(l.diags, path + ":6:12: error: rule #1 > alert: the rule name is empty; name it, e.g. alert: DiskFull");
-    require_diag(l.diags, path + ":11:22: error: rule 'Z' > nodata > after: must be longer than 0s");
+    require_diag(
+        l.diags,
+        path +
+            ":6:12: error: rule #1 > alert: the rule name is empty; name it, e.g. alert: DiskFull");
+    require_diag(l.diags,
+                 path + ":11:22: error: rule 'Z' > nodata > after: must be longer than 0s");
     CHECK(l.diags.error_count() == 4);
 }
 

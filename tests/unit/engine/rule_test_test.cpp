@@ -1,12 +1,12 @@
 #include "engine/rule_test.hpp"
 
+#include "engine/rule_test_file.hpp"
+#include "support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <sstream>
-
-#include "engine/rule_test_file.hpp"
-#include "support/temp_dir.hpp"
 
 using namespace tocsin::engine;
 namespace fs = std::filesystem;
@@ -189,7 +189,8 @@ TEST_CASE("problems in a test file are reported with their positions", "[rule_te
                    "(did you mean 'SignupsLow'?)") != std::string::npos);
     CHECK(out.find(":15:45: error: test 'typos' > expect #1 > kind: unknown kind 'fired'") !=
           std::string::npos);
-    CHECK(out.find("unknown notifier 'growth-slack' (did you mean 'growth-log'?)") != std::string::npos);
+    CHECK(out.find("unknown notifier 'growth-slack' (did you mean 'growth-log'?)") !=
+          std::string::npos);
     // The source line and a caret follow each message.
     CHECK(out.find("        seris: []\n        ^") != std::string::npos);
     CHECK(out.find("FAIL " + test + ": not run; fix the errors above") != std::string::npos);
@@ -205,11 +206,13 @@ TEST_CASE("errors in the rule files under test fail the file", "[rule_test]") {
     series: []
     expect: []
 )");
-    const RunResult r = run({test, dir.write("missing_test.yaml", "rule_files: [nothing/*.yaml]\ntests: []\n")});
+    const RunResult r =
+        run({test, dir.write("missing_test.yaml", "rule_files: [nothing/*.yaml]\ntests: []\n")});
     INFO(r.output);
     CHECK(r.summary.failed == 2);
     CHECK(r.output.find("broken.yaml:4:10: error: ") != std::string::npos);
-    CHECK(r.output.find("missing_test.yaml:1:14: error: rule_files: 'nothing/*.yaml' matches no file") !=
+    CHECK(r.output.find(
+              "missing_test.yaml:1:14: error: rule_files: 'nothing/*.yaml' matches no file") !=
           std::string::npos);
     CHECK(last_line(r.output) == "tocsin: 0 passed, 2 failed");
 }

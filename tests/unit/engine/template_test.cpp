@@ -1,8 +1,8 @@
 #include "engine/template.hpp"
 
-#include <catch2/catch.hpp>
-
 #include "engine/alert.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace tocsin::engine;
 
@@ -18,7 +18,9 @@ Template parse_ok(const std::string& text) {
     return t;
 }
 
-std::string render(const std::string& text, const TemplateContext& ctx) { return parse_ok(text).render(ctx); }
+std::string render(const std::string& text, const TemplateContext& ctx) {
+    return parse_ok(text).render(ctx);
+}
 
 TemplateContext context(Unit unit, double value) {
     TemplateContext ctx;
@@ -113,9 +115,12 @@ TEST_CASE("template renders names, labels and missing values", "[template]") {
     ctx.severity = Severity::Critical;
     ctx.since = from_unix_ms(1767607200000);
     ctx.labels = &labels;
-    CHECK(render("{{ alert }} on {{ kpi }} is {{ severity }} since {{ since }} for {{ labels.team }}", ctx) ==
-          "ActivationRateLow on activation_rate is critical since 2026-01-05T10:00:00Z for growth");
-    CHECK(render("[{{ labels.missing }}][{{ threshold }}][{{ target }}][{{ pct(target) }}]", ctx) == "[][][][]");
+    CHECK(
+        render("{{ alert }} on {{ kpi }} is {{ severity }} since {{ since }} for {{ labels.team }}",
+               ctx) ==
+        "ActivationRateLow on activation_rate is critical since 2026-01-05T10:00:00Z for growth");
+    CHECK(render("[{{ labels.missing }}][{{ threshold }}][{{ target }}][{{ pct(target) }}]", ctx) ==
+          "[][][][]");
     CHECK(render("{{ unit }}", ctx) == "percent");
     ctx.labels = nullptr;
     CHECK(render("[{{ labels.team }}]", ctx) == "[]");
@@ -174,7 +179,8 @@ TEST_CASE("template reports empty and unreadable expressions", "[template]") {
 }
 
 TEST_CASE("template positions count lines in multi-line text", "[template]") {
-    const Diagnostic d = parse_error("first line\n  second {{ nope }}\n", SourceLoc{"r.yaml", 4, 5});
+    const Diagnostic d =
+        parse_error("first line\n  second {{ nope }}\n", SourceLoc{"r.yaml", 4, 5});
     CHECK(d.loc.line == 5);
     CHECK(d.loc.col == 5 + 12);
 }

@@ -1,13 +1,13 @@
 #include "plugin_host/instances.hpp"
 
-#include <chrono>
-#include <string>
-#include <thread>
+#include "test_util.hpp"
+#include "tocsin/sdk/json.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "test_util.hpp"
-#include "tocsin/sdk/json.hpp"
+#include <chrono>
+#include <string>
+#include <thread>
 
 using namespace tocsin::plugin_host;
 using namespace tocsin::plugin_host::test;
@@ -34,7 +34,8 @@ std::unique_ptr<SourceInstance> make_source(const char* plugin_name, const std::
     return std::move(inst).value();
 }
 
-std::unique_ptr<NotifierInstance> make_notifier(const char* plugin_name, const std::string& config) {
+std::unique_ptr<NotifierInstance> make_notifier(const char* plugin_name,
+                                                const std::string& config) {
     auto inst = NotifierInstance::create(plugin(plugin_name, TOCSIN_KIND_NOTIFIER), "ops", config);
     INFO((inst ? std::string() : inst.error().text()));
     REQUIRE(inst);
@@ -72,18 +73,21 @@ TEST_CASE("source instance collects samples through the loaded module", "[instan
 
 TEST_CASE("source instance logs through the host sink under its component tag", "[instances]") {
     LogCapture capture;
-    auto src = make_source("testsource", R"({"greeting":"hi","interval":30000,"scale":1,"tags":["a","b"]})");
+    auto src = make_source("testsource",
+                           R"({"greeting":"hi","interval":30000,"scale":1,"tags":["a","b"]})");
     const auto lines = capture.lines();
     REQUIRE(lines.size() == 1);
     CHECK(lines[0].level == TOCSIN_LOG_INFO);
     CHECK(lines[0].component == "source.testsource 'app'");
-    CHECK(lines[0].message == "configured: greeting=hi interval=30000 scale=1 repeat=1 enabled=false tags=a,b");
+    CHECK(lines[0].message ==
+          "configured: greeting=hi interval=30000 scale=1 repeat=1 enabled=false tags=a,b");
 }
 
 TEST_CASE("source instance refuses samples of KPIs it did not ask for", "[instances]") {
     LogCapture capture;
     auto src = make_source("testsource", R"({"scale":1,"repeat":1})");
-    auto result = src->collect({{"asked", R"({"value":1,"also_emit":"sneaky"})"}}, kFarDeadline, kNow);
+    auto result =
+        src->collect({{"asked", R"({"value":1,"also_emit":"sneaky"})"}}, kFarDeadline, kNow);
     REQUIRE(result);
     REQUIRE(result.value().size() == 1);
     CHECK(result.value()[0].kpi == "asked");
@@ -112,10 +116,12 @@ TEST_CASE("source instance returns the plugin's reason when collect fails", "[in
 }
 
 TEST_CASE("a config the plugin refuses in configure is a config error", "[instances]") {
-    auto result = SourceInstance::create(plugin("testsource", TOCSIN_KIND_SOURCE), "app", R"({"token":"wrong"})");
+    auto result = SourceInstance::create(
+        plugin("testsource", TOCSIN_KIND_SOURCE), "app", R"({"token":"wrong"})");
     REQUIRE_FALSE(result);
     CHECK(result.error().code == ErrorCode::Config);
-    CHECK(result.error().text() == "source 'app': plugin 'testsource' refused the config: token is not accepted");
+    CHECK(result.error().text() ==
+          "source 'app': plugin 'testsource' refused the config: token is not accepted");
 }
 
 TEST_CASE("exceptions thrown in configure are contained", "[instances]") {
@@ -123,13 +129,15 @@ TEST_CASE("exceptions thrown in configure are contained", "[instances]") {
     auto std_ex = SourceInstance::create(info, "boom", R"({"what":"std"})");
     REQUIRE_FALSE(std_ex);
     CHECK(std_ex.error().code == ErrorCode::Plugin);
-    CHECK(std_ex.error().text() == "source 'boom': plugin 'throwcreate' could not start: configure exploded");
+    CHECK(std_ex.error().text() ==
+          "source 'boom': plugin 'throwcreate' could not start: configure exploded");
     auto other = SourceInstance::create(info, "boom", R"({"what":"other"})");
     REQUIRE_FALSE(other);
     CHECK(other.error().message == "plugin 'throwcreate' could not start: unknown exception");
 }
 
-TEST_CASE("exceptions thrown in collect are contained and the instance stays usable", "[instances]") {
+TEST_CASE("exceptions thrown in collect are contained and the instance stays usable",
+          "[instances]") {
     auto std_ex = make_source("throwcollect", R"({"what":"std"})");
     for (int i = 0; i < 2; ++i) {
         auto result = std_ex->collect({{"k", "{}"}}, kFarDeadline, kNow);
@@ -145,7 +153,8 @@ TEST_CASE("exceptions thrown in collect are contained and the instance stays usa
 TEST_CASE("notifier instance delivers through the loaded module", "[instances]") {
     TempDir dir;
     const std::string out = dir.file("sent.jsonl");
-    auto n = make_notifier("testnotifier", Json::object().set("path", out).set("answer", "ok").dump());
+    auto n =
+        make_notifier("testnotifier", Json::object().set("path", out).set("answer", "ok").dump());
     CHECK(n->component() == "notify.testnotifier 'ops'");
     const std::string first = R"({"status":"firing","alert":"ActivationRateLow","value":0.25})";
     const auto r1 = n->send(first, kFarDeadline);
@@ -157,11 +166,16 @@ TEST_CASE("notifier instance delivers through the loaded module", "[instances]")
     CHECK(read_file(out) == first + "\n" + R"({"status":"resolved"})" + "\n");
 }
 
-TEST_CASE("notifier instance passes on retry with retry-after and permanent failure", "[instances]") {
+TEST_CASE("notifier instance passes on retry with retry-after and permanent failure",
+          "[instances]") {
     TempDir dir;
     SECTION("retry") {
         auto n = make_notifier("testnotifier",
-                               Json::object().set("path", dir.file("x")).set("answer", "retry").set("retry_after", 2000).dump());
+                               Json::object()
+                                   .set("path", dir.file("x"))
+                                   .set("answer", "retry")
+                                   .set("retry_after", 2000)
+                                   .dump());
         const auto r = n->send("{}", kFarDeadline);
         CHECK(r.status == TOCSIN_RETRY);
         CHECK(r.retry_after_ms == 2000);
@@ -169,7 +183,9 @@ TEST_CASE("notifier instance passes on retry with retry-after and permanent fail
         CHECK(r.error == "told to retry");
     }
     SECTION("failed") {
-        auto n = make_notifier("testnotifier", Json::object().set("path", dir.file("x")).set("answer", "failed").dump());
+        auto n =
+            make_notifier("testnotifier",
+                          Json::object().set("path", dir.file("x")).set("answer", "failed").dump());
         const auto r = n->send("{}", kFarDeadline);
         CHECK(r.status == TOCSIN_FAILED);
         CHECK(r.retry_after_ms == 0);

@@ -1,10 +1,10 @@
-#include <cmath>
-#include <limits>
-#include <string>
+#include "tocsin/sdk/json.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "tocsin/sdk/json.hpp"
+#include <cmath>
+#include <limits>
+#include <string>
 
 using tocsin::sdk::Json;
 using tocsin::sdk::JsonError;
@@ -86,9 +86,9 @@ TEST_CASE("json parse rejects bad input with a message and an offset", "[json]")
         {R"("\udc00")", 1, "unpaired surrogate"},
         {"\"a\x01\"", 2, "control character in string"},
         {"\"\xff\"", 1, "invalid UTF-8"},
-        {"\"\xc0\xaf\"", 1, "invalid UTF-8"},        // overlong '/'
-        {"\"\xed\xa0\x80\"", 1, "invalid UTF-8"},    // encoded surrogate
-        {"\"\xe2\x82\"", 1, "invalid UTF-8"},        // truncated sequence
+        {"\"\xc0\xaf\"", 1, "invalid UTF-8"},      // overlong '/'
+        {"\"\xed\xa0\x80\"", 1, "invalid UTF-8"},  // encoded surrogate
+        {"\"\xe2\x82\"", 1, "invalid UTF-8"},      // truncated sequence
         {"{\"a\":[1,{\"b\":}]}", 13, "unexpected character '}'"},
     };
     for (const auto& c : cases) {

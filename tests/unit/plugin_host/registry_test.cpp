@@ -1,12 +1,12 @@
 #include "plugin_host/registry.hpp"
 
-#include <filesystem>
-#include <map>
-#include <string>
+#include "test_util.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "test_util.hpp"
+#include <filesystem>
+#include <map>
+#include <string>
 
 using namespace tocsin::plugin_host;
 using namespace tocsin::plugin_host::test;
@@ -67,7 +67,8 @@ TEST_CASE("registry loads the good test plugins and describes them", "[registry]
     CHECK(reg.plugins().size() == 5);
 }
 
-TEST_CASE("registry refuses each broken plugin with its own reason while the good ones load", "[registry]") {
+TEST_CASE("registry refuses each broken plugin with its own reason while the good ones load",
+          "[registry]") {
     const Registry reg = Registry::scan({kPluginDir, kBadPluginDir});
     CHECK(reg.plugins().size() == 5);
     CHECK(reg.find("broken") == nullptr);
@@ -78,9 +79,12 @@ TEST_CASE("registry refuses each broken plugin with its own reason while the goo
     CHECK_THAT(refused.at("broken_abi_minor.so"),
                Catch::StartsWith("plugin ABI 1.1, tocsin supports 1.0; upgrade tocsin"));
     CHECK(refused.at("broken_null_entry.so") == "tocsin_plugin_entry() returned NULL");
-    CHECK_THAT(refused.at("broken_small_struct.so"), Catch::StartsWith("plugin struct is too small (16 bytes"));
-    CHECK(refused.at("broken_missing_send.so") == "notifier plugin 'broken' lacks required function send");
-    CHECK_THAT(refused.at("broken_no_entry.so"), Catch::Contains("does not export tocsin_plugin_entry"));
+    CHECK_THAT(refused.at("broken_small_struct.so"),
+               Catch::StartsWith("plugin struct is too small (16 bytes"));
+    CHECK(refused.at("broken_missing_send.so") ==
+          "notifier plugin 'broken' lacks required function send");
+    CHECK_THAT(refused.at("broken_no_entry.so"),
+               Catch::Contains("does not export tocsin_plugin_entry"));
     for (const auto& r : reg.refusals()) {
         CHECK_THAT(r.text(), Catch::StartsWith(kBadPluginDir + "/broken_"));
     }
@@ -103,13 +107,15 @@ TEST_CASE("registry refuses a module writable by group or others with a chmod hi
     CHECK_THAT(refusal.reason, Catch::Contains("writable by group or others"));
     CHECK_THAT(refusal.reason, Catch::EndsWith("run 'chmod go-w " + copy + "'"));
 
-    fs::permissions(copy, fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
+    fs::permissions(
+        copy, fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
     CHECK(std::holds_alternative<PluginInfo>(Registry::load_one(copy)));
 }
 
 TEST_CASE("registry keeps the dynamic loader's text when a module cannot be loaded", "[registry]") {
     TempDir dir;
-    const std::string junk = dir.write("junk.so", "this is not an ELF file, just text that is long enough");
+    const std::string junk =
+        dir.write("junk.so", "this is not an ELF file, just text that is long enough");
     fs::permissions(junk, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
     const auto result = Registry::load_one(junk);
     REQUIRE(std::holds_alternative<Refusal>(result));
@@ -119,7 +125,8 @@ TEST_CASE("registry keeps the dynamic loader's text when a module cannot be load
     CHECK_THAT(reason, Catch::Contains("ELF") || Catch::Contains("too short"));
 }
 
-TEST_CASE("registry refuses what is not a regular file and reports missing directories", "[registry]") {
+TEST_CASE("registry refuses what is not a regular file and reports missing directories",
+          "[registry]") {
     TempDir dir;
     fs::create_directory(dir.file("folder.so"));
     const Registry reg = Registry::scan({dir.path(), dir.file("missing")});
@@ -135,13 +142,14 @@ TEST_CASE("registry refuses what is not a regular file and reports missing direc
     CHECK_THAT(std::get<Refusal>(missing).reason, Catch::StartsWith("cannot read the module"));
 }
 
-TEST_CASE("registry refuses a second plugin of the same name and kind; the first wins", "[registry]") {
+TEST_CASE("registry refuses a second plugin of the same name and kind; the first wins",
+          "[registry]") {
     const Registry reg = Registry::scan({kPluginDir, kDupPluginDir});
     REQUIRE(reg.refusals().size() == 1);
     const Refusal& r = reg.refusals()[0];
     CHECK(r.path == kDupPluginDir + "/tocsin_test_source_copy.so");
-    CHECK(r.reason == "source plugin 'testsource' is already loaded from " + plugin_path("tocsin_test_source.so") +
-                          "; remove one of the two");
+    CHECK(r.reason == "source plugin 'testsource' is already loaded from " +
+                          plugin_path("tocsin_test_source.so") + "; remove one of the two");
     CHECK(reg.find("testsource", TOCSIN_KIND_SOURCE)->path == plugin_path("tocsin_test_source.so"));
 }
 

@@ -1,12 +1,12 @@
 // The SDK's C++ layer linked statically, with a fake host: what a plugin author's own tests do.
+#include "tocsin/sdk/plugin.hpp"
+
+#include <catch2/catch.hpp>
+
 #include <chrono>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
-
-#include "tocsin/sdk/plugin.hpp"
 
 namespace sdk = tocsin::sdk;
 
@@ -14,9 +14,10 @@ namespace {
 
 struct FakeHost {
     std::vector<std::pair<tocsin_log_level, std::string>> lines;
-    tocsin_host host{sizeof(tocsin_host), this, [](void* ctx, tocsin_log_level level, const char* msg) {
-                         static_cast<FakeHost*>(ctx)->lines.emplace_back(level, msg);
-                     }};
+    tocsin_host host{
+        sizeof(tocsin_host), this, [](void* ctx, tocsin_log_level level, const char* msg) {
+            static_cast<FakeHost*>(ctx)->lines.emplace_back(level, msg);
+        }};
 };
 
 struct Emitted {
@@ -56,7 +57,8 @@ public:
         return sdk::Status::ok();
     }
 
-    sdk::Status collect(const std::vector<sdk::KpiRequest>& kpis, sdk::SampleSink& sink,
+    sdk::Status collect(const std::vector<sdk::KpiRequest>& kpis,
+                        sdk::SampleSink& sink,
                         sdk::Deadline deadline) override {
         last_deadline_ = deadline;
         if (on_collect_ == "throw_std") {
@@ -69,7 +71,9 @@ public:
             return sdk::Status::retry("server busy");
         }
         for (const auto& k : kpis) {
-            const bool accepted = sink.emit(k.kpi, k.params.get_number("v"), k.params.get_string_map("l"),
+            const bool accepted = sink.emit(k.kpi,
+                                            k.params.get_number("v"),
+                                            k.params.get_string_map("l"),
                                             k.params.get_int("ts"));
             log_->debug(k.kpi + (accepted ? " accepted" : " refused"));
         }
@@ -100,14 +104,23 @@ private:
     std::string detail_;
 };
 
-const tocsin_config_key kKeys[] = {{"on_configure", TOCSIN_TYPE_STRING, 0, nullptr, 0, "what configure does"}};
+const tocsin_config_key kKeys[] = {
+    {"on_configure", TOCSIN_TYPE_STRING, 0, nullptr, 0, "what configure does"}};
 
-const tocsin_plugin kSource = sdk::detail::make_plugin<ScriptedSource>(
-    TOCSIN_KIND_SOURCE, "scripted", "1.0.0", "test", sdk::detail::key_table(kKeys),
-    sdk::detail::key_table(TOCSIN_NO_KEYS));
-const tocsin_plugin kNotifier = sdk::detail::make_plugin<ScriptedNotifier>(
-    TOCSIN_KIND_NOTIFIER, "scripted", "1.0.0", "test", sdk::detail::key_table(TOCSIN_NO_KEYS),
-    sdk::detail::key_table(TOCSIN_NO_KEYS));
+const tocsin_plugin kSource =
+    sdk::detail::make_plugin<ScriptedSource>(TOCSIN_KIND_SOURCE,
+                                             "scripted",
+                                             "1.0.0",
+                                             "test",
+                                             sdk::detail::key_table(kKeys),
+                                             sdk::detail::key_table(TOCSIN_NO_KEYS));
+const tocsin_plugin kNotifier =
+    sdk::detail::make_plugin<ScriptedNotifier>(TOCSIN_KIND_NOTIFIER,
+                                               "scripted",
+                                               "1.0.0",
+                                               "test",
+                                               sdk::detail::key_table(TOCSIN_NO_KEYS),
+                                               sdk::detail::key_table(TOCSIN_NO_KEYS));
 
 std::int64_t unix_ms_in(std::chrono::milliseconds d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -149,7 +162,8 @@ TEST_CASE("sdk create runs configure and logs through the host", "[sdk]") {
     kSource.destroy(inst);
 }
 
-TEST_CASE("sdk create turns configure failures and exceptions into status and last_error", "[sdk]") {
+TEST_CASE("sdk create turns configure failures and exceptions into status and last_error",
+          "[sdk]") {
     FakeHost host;
     struct Case {
         const char* config;
@@ -160,8 +174,12 @@ TEST_CASE("sdk create turns configure failures and exceptions into status and la
         {R"({"on_configure":"bad_config"})", TOCSIN_BAD_CONFIG, "url requires a scheme"},
         {R"({"on_configure":"throw_std"})", TOCSIN_FAILED, "bad things in configure"},
         {R"({"on_configure":"throw_int"})", TOCSIN_FAILED, "unknown exception"},
-        {R"([1,2])", TOCSIN_BAD_CONFIG, "config is not a JSON object: expected a JSON object, found an array"},
-        {R"({"on_configure":)", TOCSIN_BAD_CONFIG, "config is not a JSON object: unexpected end of input"},
+        {R"([1,2])",
+         TOCSIN_BAD_CONFIG,
+         "config is not a JSON object: expected a JSON object, found an array"},
+        {R"({"on_configure":)",
+         TOCSIN_BAD_CONFIG,
+         "config is not a JSON object: unexpected end of input"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.config);
@@ -183,15 +201,20 @@ TEST_CASE("sdk collect passes params, emits samples and converts the deadline", 
         {"empty_params", nullptr},
     };
     std::vector<Emitted> emitted;
-    tocsin_collect_request req{sizeof(tocsin_collect_request), kpis, 3, unix_ms_in(std::chrono::seconds(5)),
-                               &capture_emit, &emitted};
+    tocsin_collect_request req{sizeof(tocsin_collect_request),
+                               kpis,
+                               3,
+                               unix_ms_in(std::chrono::seconds(5)),
+                               &capture_emit,
+                               &emitted};
     const auto before = std::chrono::steady_clock::now();
     REQUIRE(kSource.collect(inst, &req) == TOCSIN_OK);
     REQUIRE(emitted.size() == 3);
     CHECK(emitted[0].kpi == "signups");
     CHECK(emitted[0].value == 42.5);
     CHECK(emitted[0].ts == 1700000000000);
-    CHECK(emitted[0].labels == std::vector<std::pair<std::string, std::string>>{{"plan", "pro"}, {"region", "eu"}});
+    CHECK(emitted[0].labels ==
+          std::vector<std::pair<std::string, std::string>>{{"plan", "pro"}, {"region", "eu"}});
     CHECK(emitted[2].kpi == "empty_params");
     CHECK(emitted[2].value == 0);
     CHECK(host.lines.back().second == "empty_params accepted");
@@ -219,7 +242,8 @@ TEST_CASE("sdk collect contains exceptions and reports retry", "[sdk]") {
         auto [inst, status] = create(kSource, c.config, host);
         REQUIRE(status == TOCSIN_OK);
         std::vector<Emitted> emitted;
-        tocsin_collect_request req{sizeof(tocsin_collect_request), nullptr, 0, 0, &capture_emit, &emitted};
+        tocsin_collect_request req{
+            sizeof(tocsin_collect_request), nullptr, 0, 0, &capture_emit, &emitted};
         CHECK(kSource.collect(inst, &req) == c.status);
         CHECK(std::string(kSource.last_error(inst)) == c.error);
         kSource.destroy(inst);
@@ -284,6 +308,7 @@ TEST_CASE("sdk config getters read each type and fall back when absent", "[sdk]"
     CHECK(c.get_duration("s", std::chrono::milliseconds(7)) == std::chrono::milliseconds(7));
     CHECK(c.get_string_list("l") == std::vector<std::string>{"a", "b"});
     CHECK(c.get_string_list("nope").empty());
-    CHECK(c.get_string_map("m") == std::vector<std::pair<std::string, std::string>>{{"k", "v"}, {"x", "y"}});
+    CHECK(c.get_string_map("m") ==
+          std::vector<std::pair<std::string, std::string>>{{"k", "v"}, {"x", "y"}});
     CHECK(sdk::Config(sdk::Json(3)).json().is_object());
 }

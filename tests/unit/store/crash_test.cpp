@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>

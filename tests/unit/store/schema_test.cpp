@@ -5,6 +5,7 @@
 #include "store_fixture.hpp"
 
 #include <catch2/catch.hpp>
+
 #include <sys/stat.h>
 
 #include <filesystem>

@@ -41,12 +41,15 @@ extern "C" {
 
 typedef enum tocsin_status {
     TOCSIN_OK = 0,
-    TOCSIN_RETRY = 1,  /* temporary failure: the host retries later (notifiers) */
-    TOCSIN_FAILED = 2, /* permanent failure: do not retry this input */
+    TOCSIN_RETRY = 1,     /* temporary failure: the host retries later (notifiers) */
+    TOCSIN_FAILED = 2,    /* permanent failure: do not retry this input */
     TOCSIN_BAD_CONFIG = 3 /* create(): the config is invalid; last_error says why */
 } tocsin_status;
 
-typedef enum tocsin_plugin_kind { TOCSIN_KIND_SOURCE = 1, TOCSIN_KIND_NOTIFIER = 2 } tocsin_plugin_kind;
+typedef enum tocsin_plugin_kind {
+    TOCSIN_KIND_SOURCE = 1,
+    TOCSIN_KIND_NOTIFIER = 2
+} tocsin_plugin_kind;
 
 typedef enum tocsin_config_type {
     TOCSIN_TYPE_STRING = 1,
@@ -71,10 +74,10 @@ typedef enum tocsin_log_level {
 typedef struct tocsin_config_key {
     const char* name;
     tocsin_config_type type;
-    int32_t required;           /* non-zero: must be set */
-    const char* default_json;   /* JSON text of the default, or NULL for none */
-    int32_t secret;             /* non-zero: the host never shows the value anywhere */
-    const char* description;    /* one line for `tocsin plugins` */
+    int32_t required;         /* non-zero: must be set */
+    const char* default_json; /* JSON text of the default, or NULL for none */
+    int32_t secret;           /* non-zero: the host never shows the value anywhere */
+    const char* description;  /* one line for `tocsin plugins` */
 } tocsin_config_key;
 
 /* What the host offers a plugin instance. */
@@ -93,11 +96,11 @@ typedef struct tocsin_label {
 /* One KPI value as emitted by a source. */
 typedef struct tocsin_sample {
     uint32_t struct_size;
-    const char* kpi;             /* the KPI name from the request */
-    const tocsin_label* labels;  /* may be NULL when label_count is 0 */
+    const char* kpi;            /* the KPI name from the request */
+    const tocsin_label* labels; /* may be NULL when label_count is 0 */
     size_t label_count;
     double value;
-    int64_t timestamp_ms;        /* Unix milliseconds; 0 = the time of collection */
+    int64_t timestamp_ms; /* Unix milliseconds; 0 = the time of collection */
 } tocsin_sample;
 
 /* Host callback receiving samples during collect(). Copies what it needs; returns non-zero when
@@ -106,23 +109,24 @@ typedef int32_t (*tocsin_emit_fn)(void* emit_ctx, const tocsin_sample* sample);
 
 /* One KPI a collect() call is asked for. */
 typedef struct tocsin_kpi_request {
-    const char* kpi;          /* KPI name */
-    const char* params_json;  /* JSON object of the KPI's plugin keys (e.g. {"query": "..."}) */
+    const char* kpi;         /* KPI name */
+    const char* params_json; /* JSON object of the KPI's plugin keys (e.g. {"query": "..."}) */
 } tocsin_kpi_request;
 
 typedef struct tocsin_collect_request {
     uint32_t struct_size;
     const tocsin_kpi_request* kpis;
     size_t kpi_count;
-    int64_t deadline_ms;       /* Unix milliseconds after which the host stops waiting */
+    int64_t deadline_ms; /* Unix milliseconds after which the host stops waiting */
     tocsin_emit_fn emit;
     void* emit_ctx;
 } tocsin_collect_request;
 
 typedef struct tocsin_send_result {
     uint32_t struct_size;
-    int64_t retry_after_ms;   /* with TOCSIN_RETRY: the far end asked to wait this long; 0 = host decides */
-    char detail[256];         /* what the far end answered, e.g. "HTTP 200", for logs and tests */
+    int64_t retry_after_ms; /* with TOCSIN_RETRY: the far end asked to wait this long; 0 = host
+                               decides */
+    char detail[256];       /* what the far end answered, e.g. "HTTP 200", for logs and tests */
 } tocsin_send_result;
 
 /* The plugin's description and entry points. Returned by tocsin_plugin_entry(); static storage. */
@@ -130,14 +134,14 @@ typedef struct tocsin_plugin {
     uint32_t struct_size;
     uint16_t abi_major;
     uint16_t abi_minor;
-    const char* name;         /* e.g. "sqlite"; the `plugin:` value in tocsin.yaml */
-    const char* version;      /* the plugin's own version, e.g. "1.0.0" */
+    const char* name;    /* e.g. "sqlite"; the `plugin:` value in tocsin.yaml */
+    const char* version; /* the plugin's own version, e.g. "1.0.0" */
     tocsin_plugin_kind kind;
     const char* description;
 
     const tocsin_config_key* config_keys; /* instance keys */
     size_t config_key_count;
-    const tocsin_config_key* kpi_keys;    /* per-KPI keys (sources only) */
+    const tocsin_config_key* kpi_keys; /* per-KPI keys (sources only) */
     size_t kpi_key_count;
 
     /* Creates an instance from its validated config (a JSON object with every declared key that
@@ -154,7 +158,9 @@ typedef struct tocsin_plugin {
     tocsin_status (*collect)(void* instance, const tocsin_collect_request* request);
 
     /* Notifiers: delivers one notification (JSON, see docs/plugin-authors.md). */
-    tocsin_status (*send)(void* instance, const char* notification_json, int64_t deadline_ms,
+    tocsin_status (*send)(void* instance,
+                          const char* notification_json,
+                          int64_t deadline_ms,
                           tocsin_send_result* result);
 } tocsin_plugin;
 

@@ -6,14 +6,14 @@
 /// milliseconds; get_duration() also reads "30s"-style strings so that a plugin test may hand
 /// its config in directly.
 
+#include "tocsin/sdk/json.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include "tocsin/sdk/json.hpp"
 
 namespace tocsin::sdk {
 
@@ -44,12 +44,23 @@ inline bool parse_duration(std::string_view text, std::chrono::milliseconds& out
             unit = 1, i += 2;
         } else if (i < text.size()) {
             switch (text[i]) {
-                case 's': unit = 1000; break;
-                case 'm': unit = 60000; break;
-                case 'h': unit = 3600000; break;
-                case 'd': unit = 86400000; break;
-                case 'w': unit = 604800000; break;
-                default: return false;
+                case 's':
+                    unit = 1000;
+                    break;
+                case 'm':
+                    unit = 60000;
+                    break;
+                case 'h':
+                    unit = 3600000;
+                    break;
+                case 'd':
+                    unit = 86400000;
+                    break;
+                case 'w':
+                    unit = 604800000;
+                    break;
+                default:
+                    return false;
             }
             ++i;
         } else {

@@ -6,9 +6,10 @@
 ///       {"path", TOCSIN_TYPE_STRING, 1, nullptr, 0, "database file"},
 ///       {"timeout", TOCSIN_TYPE_DURATION, 0, "\"10s\"", 0, "query timeout"},
 ///   };
-///   static const tocsin_config_key kKpiKeys[] = {{"query", TOCSIN_TYPE_STRING, 1, nullptr, 0, "SQL"}};
-///   TOCSIN_EXPORT_SOURCE(SqliteSource, "sqlite", "1.0.0", "SQLite queries", kConfigKeys, kKpiKeys)
-///   TOCSIN_EXPORT_NOTIFIER(LogNotifier, "log", "1.0.0", "appends to a file", kConfigKeys)
+///   static const tocsin_config_key kKpiKeys[] = {{"query", TOCSIN_TYPE_STRING, 1, nullptr, 0,
+///   "SQL"}}; TOCSIN_EXPORT_SOURCE(SqliteSource, "sqlite", "1.0.0", "SQLite queries", kConfigKeys,
+///   kKpiKeys) TOCSIN_EXPORT_NOTIFIER(LogNotifier, "log", "1.0.0", "appends to a file",
+///   kConfigKeys)
 ///
 /// Pass TOCSIN_NO_KEYS for an empty key list. Defaults are JSON text; a duration's default may be
 /// milliseconds (30000) or a string ("\"30s\"").
@@ -17,6 +18,14 @@
 /// configure(), and catch every exception: std::exception becomes its what(), anything else
 /// "unknown exception", both as TOCSIN_FAILED with that text in last_error(). Deadlines cross as
 /// Unix milliseconds and reach the class as steady_clock deadlines.
+
+#include "tocsin/sdk/abi.h"
+#include "tocsin/sdk/config.hpp"
+#include "tocsin/sdk/json.hpp"
+#include "tocsin/sdk/logger.hpp"
+#include "tocsin/sdk/notifier.hpp"
+#include "tocsin/sdk/source.hpp"
+#include "tocsin/sdk/status.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -28,14 +37,6 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-#include "tocsin/sdk/abi.h"
-#include "tocsin/sdk/config.hpp"
-#include "tocsin/sdk/json.hpp"
-#include "tocsin/sdk/logger.hpp"
-#include "tocsin/sdk/notifier.hpp"
-#include "tocsin/sdk/source.hpp"
-#include "tocsin/sdk/status.hpp"
 
 /// An empty key list for TOCSIN_EXPORT_SOURCE / TOCSIN_EXPORT_NOTIFIER.
 #define TOCSIN_NO_KEYS nullptr
@@ -51,7 +52,9 @@ template <std::size_t N>
 constexpr KeyTable key_table(const tocsin_config_key (&keys)[N]) {
     return {keys, N};
 }
-constexpr KeyTable key_table(std::nullptr_t) { return {nullptr, 0}; }
+constexpr KeyTable key_table(std::nullptr_t) {
+    return {nullptr, 0};
+}
 
 /// A Unix-milliseconds deadline as a steady_clock one (immune to wall-clock jumps during the call).
 inline Deadline deadline_from_unix_ms(std::int64_t deadline_ms) {
@@ -112,7 +115,8 @@ inline Json parse_object_arg(const char* text) {
 
 template <class P>
 struct Trampolines {
-    static void* create(const char* config_json, const tocsin_host* host,
+    static void* create(const char* config_json,
+                        const tocsin_host* host,
                         tocsin_status* status) noexcept {
         tocsin_status ignored = TOCSIN_OK;
         if (status == nullptr) {
@@ -130,7 +134,8 @@ struct Trampolines {
                 config = parse_object_arg(config_json);
             } catch (const JsonError& e) {
                 *status = TOCSIN_BAD_CONFIG;
-                set_error(inst->last_error, std::string("config is not a JSON object: ") + e.what());
+                set_error(inst->last_error,
+                          std::string("config is not a JSON object: ") + e.what());
                 return inst;
             }
             inst->plugin = std::make_unique<P>();
@@ -199,14 +204,17 @@ struct Trampolines {
         return TOCSIN_FAILED;
     }
 
-    static tocsin_status send(void* instance, const char* notification_json,
-                              std::int64_t deadline_ms, tocsin_send_result* result) noexcept {
+    static tocsin_status send(void* instance,
+                              const char* notification_json,
+                              std::int64_t deadline_ms,
+                              tocsin_send_result* result) noexcept {
         if (instance == nullptr) {
             return TOCSIN_FAILED;
         }
         auto* inst = static_cast<Instance<P>*>(instance);
         inst->last_error.clear();
-        const bool can_fill = result != nullptr && result->struct_size >= sizeof(tocsin_send_result);
+        const bool can_fill =
+            result != nullptr && result->struct_size >= sizeof(tocsin_send_result);
         if (can_fill) {
             result->retry_after_ms = 0;
             result->detail[0] = '\0';
@@ -216,7 +224,8 @@ struct Trampolines {
             return TOCSIN_FAILED;
         }
         try {
-            const Json notification = Json::parse(notification_json != nullptr ? notification_json : "");
+            const Json notification =
+                Json::parse(notification_json != nullptr ? notification_json : "");
             const Delivery d = inst->plugin->send(notification, deadline_from_unix_ms(deadline_ms));
             if (can_fill) {
                 result->retry_after_ms = d.retry_after_ms > 0 ? d.retry_after_ms : 0;
@@ -237,8 +246,12 @@ struct Trampolines {
 };
 
 template <class P>
-tocsin_plugin make_plugin(tocsin_plugin_kind kind, const char* name, const char* version,
-                          const char* description, KeyTable config_keys, KeyTable kpi_keys) {
+tocsin_plugin make_plugin(tocsin_plugin_kind kind,
+                          const char* name,
+                          const char* version,
+                          const char* description,
+                          KeyTable config_keys,
+                          KeyTable kpi_keys) {
     tocsin_plugin p{};
     p.struct_size = sizeof(tocsin_plugin);
     p.abi_major = TOCSIN_ABI_MAJOR;
@@ -266,30 +279,36 @@ tocsin_plugin make_plugin(tocsin_plugin_kind kind, const char* name, const char*
 
 /// Defines `tocsin_plugin_entry` for a Source class. Use once, at namespace scope, in one .cpp.
 #define TOCSIN_EXPORT_SOURCE(Class, name, version, description, config_keys, kpi_keys)          \
-    static_assert(std::is_base_of_v<::tocsin::sdk::Source, Class>,                               \
-                  #Class " must derive from tocsin::sdk::Source");                               \
+    static_assert(std::is_base_of_v<::tocsin::sdk::Source, Class>,                              \
+                  #Class " must derive from tocsin::sdk::Source");                              \
     extern "C" __attribute__((visibility("default"))) const tocsin_plugin* tocsin_plugin_entry( \
-        void);                                                                                   \
+        void);                                                                                  \
     extern "C" __attribute__((visibility("default"))) const tocsin_plugin* tocsin_plugin_entry( \
-        void) {                                                                                  \
-        static const tocsin_plugin plugin = ::tocsin::sdk::detail::make_plugin<Class>(           \
-            TOCSIN_KIND_SOURCE, name, version, description,                                     \
-            ::tocsin::sdk::detail::key_table(config_keys),                                       \
-            ::tocsin::sdk::detail::key_table(kpi_keys));                                         \
-        return &plugin;                                                                          \
+        void) {                                                                                 \
+        static const tocsin_plugin plugin = ::tocsin::sdk::detail::make_plugin<Class>(          \
+            TOCSIN_KIND_SOURCE,                                                                 \
+            name,                                                                               \
+            version,                                                                            \
+            description,                                                                        \
+            ::tocsin::sdk::detail::key_table(config_keys),                                      \
+            ::tocsin::sdk::detail::key_table(kpi_keys));                                        \
+        return &plugin;                                                                         \
     }
 
 /// Defines `tocsin_plugin_entry` for a Notifier class. Use once, at namespace scope, in one .cpp.
 #define TOCSIN_EXPORT_NOTIFIER(Class, name, version, description, config_keys)                  \
-    static_assert(std::is_base_of_v<::tocsin::sdk::Notifier, Class>,                             \
-                  #Class " must derive from tocsin::sdk::Notifier");                             \
+    static_assert(std::is_base_of_v<::tocsin::sdk::Notifier, Class>,                            \
+                  #Class " must derive from tocsin::sdk::Notifier");                            \
     extern "C" __attribute__((visibility("default"))) const tocsin_plugin* tocsin_plugin_entry( \
-        void);                                                                                   \
+        void);                                                                                  \
     extern "C" __attribute__((visibility("default"))) const tocsin_plugin* tocsin_plugin_entry( \
-        void) {                                                                                  \
-        static const tocsin_plugin plugin = ::tocsin::sdk::detail::make_plugin<Class>(           \
-            TOCSIN_KIND_NOTIFIER, name, version, description,                                   \
-            ::tocsin::sdk::detail::key_table(config_keys),                                       \
-            ::tocsin::sdk::detail::key_table(TOCSIN_NO_KEYS));                                   \
-        return &plugin;                                                                          \
+        void) {                                                                                 \
+        static const tocsin_plugin plugin = ::tocsin::sdk::detail::make_plugin<Class>(          \
+            TOCSIN_KIND_NOTIFIER,                                                               \
+            name,                                                                               \
+            version,                                                                            \
+            description,                                                                        \
+            ::tocsin::sdk::detail::key_table(config_keys),                                      \
+            ::tocsin::sdk::detail::key_table(TOCSIN_NO_KEYS));                                  \
+        return &plugin;                                                                         \
     }

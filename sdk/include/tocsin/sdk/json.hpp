@@ -49,23 +49,26 @@ public:
 
     Json() = default;
     Json(std::nullptr_t) {}  // NOLINT(google-explicit-constructor): JSON literals read naturally
-    Json(bool b) : value_(b) {}  // NOLINT
+    Json(bool b) : value_(b) {}    // NOLINT
     Json(double d) : value_(d) {}  // NOLINT
     template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
-    Json(T n) : value_(static_cast<double>(n)) {}  // NOLINT
-    Json(const char* s) : value_(std::string(s)) {}  // NOLINT
-    Json(std::string s) : value_(std::move(s)) {}  // NOLINT
+    Json(T n) : value_(static_cast<double>(n)) {}         // NOLINT
+    Json(const char* s) : value_(std::string(s)) {}       // NOLINT
+    Json(std::string s) : value_(std::move(s)) {}         // NOLINT
     Json(std::string_view s) : value_(std::string(s)) {}  // NOLINT
-    Json(JsonArray a) : value_(std::move(a)) {}  // NOLINT
-    Json(JsonObject o) : value_(std::move(o)) {}  // NOLINT
+    Json(JsonArray a) : value_(std::move(a)) {}           // NOLINT
+    Json(JsonObject o) : value_(std::move(o)) {}          // NOLINT
 
     static Json array(std::initializer_list<Json> items = {}) { return Json(JsonArray(items)); }
     static Json object() { return Json(JsonObject{}); }
 
     /// Parses one JSON text; throws JsonError with the byte offset of the first problem.
     static Json parse(std::string_view text);
-    /// The same without exceptions: false on bad input, with `error` and `offset` filled when given.
-    static bool try_parse(std::string_view text, Json& out, std::string* error = nullptr,
+    /// The same without exceptions: false on bad input, with `error` and `offset` filled when
+    /// given.
+    static bool try_parse(std::string_view text,
+                          Json& out,
+                          std::string* error = nullptr,
                           std::size_t* offset = nullptr) noexcept;
 
     /// Compact JSON text. Non-finite numbers are written as null (JSON has no NaN).
@@ -116,7 +119,9 @@ public:
     [[nodiscard]] Json* find(std::string_view key) noexcept {
         return const_cast<Json*>(std::as_const(*this).find(key));
     }
-    [[nodiscard]] bool contains(std::string_view key) const noexcept { return find(key) != nullptr; }
+    [[nodiscard]] bool contains(std::string_view key) const noexcept {
+        return find(key) != nullptr;
+    }
 
     /// Object member by key; a null value becomes an empty object and a missing key is appended.
     Json& operator[](std::string_view key) {
@@ -181,12 +186,18 @@ public:
     /// "a string", "an array", ... for messages.
     [[nodiscard]] const char* type_name() const noexcept {
         switch (type()) {
-            case Type::Null: return "null";
-            case Type::Bool: return "a bool";
-            case Type::Number: return "a number";
-            case Type::String: return "a string";
-            case Type::Array: return "an array";
-            case Type::Object: return "an object";
+            case Type::Null:
+                return "null";
+            case Type::Bool:
+                return "a bool";
+            case Type::Number:
+                return "a number";
+            case Type::String:
+                return "a string";
+            case Type::Array:
+                return "an array";
+            case Type::Object:
+                return "an object";
         }
         return "?";
     }
@@ -219,13 +230,27 @@ inline void dump_string(std::string_view s, std::string& out) {
     for (const char c : s) {
         const auto u = static_cast<unsigned char>(c);
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (u < 0x20) {
                     out += "\\u00";
@@ -292,12 +317,21 @@ private:
             fail("unexpected end of input; expected a value");
         }
         switch (text_[pos_]) {
-            case '{': return parse_object(depth + 1);
-            case '[': return parse_array(depth + 1);
-            case '"': return Json(parse_string());
-            case 't': expect_literal("true"); return Json(true);
-            case 'f': expect_literal("false"); return Json(false);
-            case 'n': expect_literal("null"); return Json(nullptr);
+            case '{':
+                return parse_object(depth + 1);
+            case '[':
+                return parse_array(depth + 1);
+            case '"':
+                return Json(parse_string());
+            case 't':
+                expect_literal("true");
+                return Json(true);
+            case 'f':
+                expect_literal("false");
+                return Json(false);
+            case 'n':
+                expect_literal("null");
+                return Json(nullptr);
             default:
                 if (text_[pos_] == '-' || (text_[pos_] >= '0' && text_[pos_] <= '9')) {
                     return Json(parse_number());
@@ -561,14 +595,30 @@ private:
             }
             const char e = text_[pos_++];
             switch (e) {
-                case '"': out.push_back('"'); break;
-                case '\\': out.push_back('\\'); break;
-                case '/': out.push_back('/'); break;
-                case 'b': out.push_back('\b'); break;
-                case 'f': out.push_back('\f'); break;
-                case 'n': out.push_back('\n'); break;
-                case 'r': out.push_back('\r'); break;
-                case 't': out.push_back('\t'); break;
+                case '"':
+                    out.push_back('"');
+                    break;
+                case '\\':
+                    out.push_back('\\');
+                    break;
+                case '/':
+                    out.push_back('/');
+                    break;
+                case 'b':
+                    out.push_back('\b');
+                    break;
+                case 'f':
+                    out.push_back('\f');
+                    break;
+                case 'n':
+                    out.push_back('\n');
+                    break;
+                case 'r':
+                    out.push_back('\r');
+                    break;
+                case 't':
+                    out.push_back('\t');
+                    break;
                 case 'u': {
                     const std::size_t at = pos_ - 2;
                     unsigned cp = parse_hex4();
@@ -605,7 +655,9 @@ inline Json Json::parse(std::string_view text) {
     return json_detail::Parser(text).parse_document();
 }
 
-inline bool Json::try_parse(std::string_view text, Json& out, std::string* error,
+inline bool Json::try_parse(std::string_view text,
+                            Json& out,
+                            std::string* error,
                             std::size_t* offset) noexcept {
     try {
         out = parse(text);
@@ -642,10 +694,18 @@ inline std::string Json::dump() const {
 
 inline void Json::dump_to(std::string& out) const {
     switch (type()) {
-        case Type::Null: out += "null"; break;
-        case Type::Bool: out += std::get<bool>(value_) ? "true" : "false"; break;
-        case Type::Number: json_detail::dump_number(std::get<double>(value_), out); break;
-        case Type::String: json_detail::dump_string(std::get<std::string>(value_), out); break;
+        case Type::Null:
+            out += "null";
+            break;
+        case Type::Bool:
+            out += std::get<bool>(value_) ? "true" : "false";
+            break;
+        case Type::Number:
+            json_detail::dump_number(std::get<double>(value_), out);
+            break;
+        case Type::String:
+            json_detail::dump_string(std::get<std::string>(value_), out);
+            break;
         case Type::Array: {
             out.push_back('[');
             bool first = true;

@@ -5,9 +5,9 @@
 /// (`source.sqlite 'app_db'`). The Logger lives as long as the instance, so a plugin may keep a
 /// reference to it and log from collect()/send() too. Never log secrets.
 
-#include <string>
-
 #include "tocsin/sdk/abi.h"
+
+#include <string>
 
 namespace tocsin::sdk {
 

@@ -10,13 +10,13 @@
 ///            or failed (permanent). Retries, backoff, fallback and the outbox are the host's.
 ///            Exceptions are caught at the boundary and become a failure.
 
-#include <cstdint>
-#include <string>
-
 #include "tocsin/sdk/config.hpp"
 #include "tocsin/sdk/json.hpp"
 #include "tocsin/sdk/logger.hpp"
 #include "tocsin/sdk/status.hpp"
+
+#include <cstdint>
+#include <string>
 
 namespace tocsin::sdk {
 

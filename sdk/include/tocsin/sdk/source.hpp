@@ -9,15 +9,15 @@
 /// Errors:    return a Status; exceptions are caught at the boundary and become a failure whose
 ///            reason is the exception's what().
 
-#include <cstdint>
-#include <string>
-#include <utility>
-#include <vector>
-
 #include "tocsin/sdk/abi.h"
 #include "tocsin/sdk/config.hpp"
 #include "tocsin/sdk/logger.hpp"
 #include "tocsin/sdk/status.hpp"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace tocsin::sdk {
 
@@ -36,7 +36,9 @@ public:
 
     /// Hands one sample to the host, which copies it. `timestamp_ms` is Unix milliseconds, 0 for
     /// "now". Returns false if the host refused it (a KPI that was not requested, a bad label).
-    bool emit(const std::string& kpi, double value, const LabelList& labels = {},
+    bool emit(const std::string& kpi,
+              double value,
+              const LabelList& labels = {},
               std::int64_t timestamp_ms = 0) {
         if (emit_ == nullptr) {
             return false;
@@ -70,7 +72,8 @@ public:
     /// Collects the requested KPIs, emitting any number of samples (several per KPI for labelled
     /// series). Return retry()/failed() when the system cannot be read; the host marks the KPIs
     /// stale and tries again at the next interval.
-    virtual Status collect(const std::vector<KpiRequest>& kpis, SampleSink& sink,
+    virtual Status collect(const std::vector<KpiRequest>& kpis,
+                           SampleSink& sink,
                            Deadline deadline) = 0;
 };
 

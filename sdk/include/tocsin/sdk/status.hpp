@@ -5,11 +5,11 @@
 /// lower-case reason with no trailing period ("HTTP 503 from hooks.slack.com"), which the host
 /// logs under the plugin's component tag.
 
+#include "tocsin/sdk/abi.h"
+
 #include <chrono>
 #include <string>
 #include <utility>
-
-#include "tocsin/sdk/abi.h"
 
 namespace tocsin::sdk {
 
