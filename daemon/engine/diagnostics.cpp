@@ -1,5 +1,7 @@
 #include "engine/diagnostics.hpp"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
@@ -48,39 +50,6 @@ std::string caret_line(const std::string& source, int col) {
     }
     out += '^';
     return out;
-}
-
-void append_json_string(std::string& out, const std::string& s) {
-    out += '"';
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (ch) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-                    out += buf;
-                } else {
-                    out += ch;
-                }
-        }
-    }
-    out += '"';
 }
 
 std::vector<std::size_t> sorted_order(const std::vector<Diagnostic>& items) {
@@ -218,28 +187,17 @@ std::string Diagnostics::render(bool summary) const {
 }
 
 std::string Diagnostics::render_json() const {
-    std::string out = "[";
-    bool first = true;
+    boost::json::array out;
     for (const std::size_t i : sorted_order(items_)) {
         const Diagnostic& d = items_[i];
-        if (!first) {
-            out += ',';
-        }
-        first = false;
-        out += "{\"file\":";
-        append_json_string(out, d.loc.file);
-        out += ",\"line\":" + std::to_string(d.loc.line);
-        out += ",\"col\":" + std::to_string(d.loc.col);
-        out += ",\"severity\":\"";
-        out += severity_name(d.severity);
-        out += "\",\"path\":";
-        append_json_string(out, d.path);
-        out += ",\"message\":";
-        append_json_string(out, d.message);
-        out += '}';
+        out.push_back(boost::json::object{{"file", d.loc.file},
+                                          {"line", d.loc.line},
+                                          {"col", d.loc.col},
+                                          {"severity", severity_name(d.severity)},
+                                          {"path", d.path},
+                                          {"message", d.message}});
     }
-    out += ']';
-    return out;
+    return boost::json::serialize(out);
 }
 
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {

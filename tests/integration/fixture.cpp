@@ -50,21 +50,20 @@ Installation::Installation(const RuleParams& params) {
              "INSERT INTO kpi VALUES ('activation', 0.40);");
     state_db = dir.file("state/state.db");
     write_rules(params);
-    config = dir.write("tocsin.yaml",
-                       "state_dir: state\n"
-                       "plugin_dirs: [" +
-                           plugin_dir() +
-                           "]\n"
-                           "rule_files: [rules.yaml]\n"
-                           "sources:\n"
-                           "  app: { plugin: sqlite, path: " +
-                           app_db +
-                           " }\n"
-                           "notifiers:\n"
-                           "  hook: { plugin: webhook, url: \"" +
-                           hook.url("/hook") +
-                           "\", timeout: 2s }\n"
-                           "default_policy: page\n");
+    write_config();
+}
+
+void Installation::write_config(const std::string& extra_sources) {
+    std::string text = "state_dir: state\n";
+    text += "plugin_dirs: [" + plugin_dir() + "]\n";
+    text += "rule_files: [rules.yaml]\n";
+    text += "sources:\n";
+    text += "  app: { plugin: sqlite, path: " + app_db + " }\n";
+    text += extra_sources;
+    text += "notifiers:\n";
+    text += "  hook: { plugin: webhook, url: \"" + hook.url("/hook") + "\", timeout: 2s }\n";
+    text += "default_policy: page\n";
+    config = dir.write("tocsin.yaml", text);
 }
 
 void Installation::write_rules(const RuleParams& params) {

@@ -26,6 +26,8 @@ class Installation {
 public:
     explicit Installation(const RuleParams& params = {});
 
+    /// Rewrites tocsin.yaml; `extra_sources` are more lines under `sources:`.
+    void write_config(const std::string& extra_sources = "");
     /// Rewrites the rule file (for reload tests).
     void write_rules(const RuleParams& params);
     void write_rules_text(const std::string& text);
