@@ -33,9 +33,9 @@ build/default/bin/tocsin test "${rule_tests[@]}"
 if [ "${TOCSIN_SKIP_ASAN:-}" != "1" ]; then
     echo "== unit tests under AddressSanitizer + UBSan"
     cmake --preset asan "${strict[@]}" >/dev/null
-    cmake --build --preset asan --target tocsin_engine_tests tocsin_store_tests tocsin_plugin_host_tests
+    cmake --build --preset asan --target tocsin_engine_tests tocsin_store_tests tocsin_plugin_host_tests tocsin_app_tests
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-        ctest --preset asan -R '^(engine|store|plugin_host):'
+        ctest --preset asan -R '^(engine|store|plugin_host|app):'
 fi
 
 echo "== all tests"
