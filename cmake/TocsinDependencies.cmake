@@ -1,5 +1,5 @@
 # Every dependency comes from a Debian 12 package (scripts/setup.sh installs them).
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json url program_options filesystem)
+find_package(Boost 1.81.0 EXACT REQUIRED CONFIG COMPONENTS json url program_options filesystem)
 find_package(yaml-cpp REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(CURL REQUIRED)
