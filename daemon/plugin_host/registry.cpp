@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -140,6 +141,15 @@ std::variant<std::vector<KeySpec>, std::string> read_keys(const tocsin_config_ke
 
 constexpr std::size_t kHeaderSize = offsetof(tocsin_plugin, abi_minor) + sizeof(uint16_t);
 
+/// The struct size each minor of ABI 1 requires. Later minors only append fields, so a plugin
+/// built for an older minor has a smaller struct and must still be accepted; its missing tail
+/// reads as absent capabilities. Append the size here whenever a minor grows the struct.
+constexpr std::size_t kStructSizeByMinor[] = {
+    offsetof(tocsin_plugin, send) + sizeof(tocsin_plugin::send),  // 1.0
+};
+static_assert(std::size(kStructSizeByMinor) == TOCSIN_ABI_MINOR + 1,
+              "every ABI minor needs its struct size in kStructSizeByMinor");
+
 /// Checks the entry struct and describes it; `path` only names the module in the result.
 std::variant<PluginInfo, Refusal> describe(const std::string& path, const tocsin_plugin* p) {
     auto refuse = [&](std::string reason) { return Refusal{path, std::move(reason)}; };
@@ -160,11 +170,12 @@ std::variant<PluginInfo, Refusal> describe(const std::string& path, const tocsin
     if (p->abi_minor > TOCSIN_ABI_MINOR) {
         return refuse(versions + "; upgrade tocsin or use an older build of the plugin");
     }
-    if (p->struct_size < sizeof(tocsin_plugin)) {
+    const std::size_t needed = kStructSizeByMinor[p->abi_minor];
+    if (p->struct_size < needed) {
         return refuse("plugin struct is too small (" + std::to_string(p->struct_size) +
                       " bytes, ABI " + std::to_string(TOCSIN_ABI_MAJOR) + "." +
-                      std::to_string(p->abi_minor) + " needs " +
-                      std::to_string(sizeof(tocsin_plugin)) + "); rebuild the plugin");
+                      std::to_string(p->abi_minor) + " needs " + std::to_string(needed) +
+                      "); rebuild the plugin");
     }
     PluginInfo info;
     info.path = path;
