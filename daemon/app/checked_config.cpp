@@ -53,6 +53,25 @@ const plugin_host::PluginInfo* resolve_plugin(const engine::PluginInstanceConfig
     return nullptr;
 }
 
+/// `fallback` and `rate_limit` are the daemon's own notifier keys (DESIGN.md §6). Delivery does
+/// not act on them yet, and a key that is silently ignored is worse than an error: a user must
+/// not believe a fallback is in place when none is.
+bool refuse_unsupported_delivery_keys(const engine::PluginInstanceConfig& inst,
+                                      engine::Diagnostics& diags) {
+    bool ok = true;
+    for (const auto& entry : inst.settings) {
+        if (entry.key == "fallback" || entry.key == "rate_limit") {
+            diags.error(entry.key_loc,
+                        fmt::format("notifier '{}'", inst.name),
+                        fmt::format("'{}' is not supported by this version of tocsin yet; failed "
+                                    "deliveries are retried with backoff and kept as dead letters",
+                                    entry.key));
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 void check_instances(const std::vector<engine::PluginInstanceConfig>& configured,
                      tocsin_plugin_kind kind,
                      const plugin_host::Registry& registry,
@@ -63,6 +82,9 @@ void check_instances(const std::vector<engine::PluginInstanceConfig>& configured
     for (const auto& inst : configured) {
         const auto* info = resolve_plugin(inst, kind, registry, config.plugin_dirs, diags);
         if (info == nullptr) {
+            continue;
+        }
+        if (kind == TOCSIN_KIND_NOTIFIER && !refuse_unsupported_delivery_keys(inst, diags)) {
             continue;
         }
         auto json = plugin_host::check_instance_config(inst, *info, kind_word(kind), diags);

@@ -107,3 +107,29 @@ TEST_CASE("tocsin plugins lists the shipped plugins with their keys", "[integrat
 }
 
 }  // namespace tocsin::testing
+
+namespace tocsin::testing {
+
+TEST_CASE("notifier keys that delivery does not act on yet are refused, not ignored",
+          "[integration][config]") {
+    TempDir dir;
+    const auto config = dir.write("tocsin.yaml",
+                                  "state_dir: state\n"
+                                  "plugin_dirs: [" +
+                                      plugin_dir() +
+                                      "]\n"
+                                      "notifiers:\n"
+                                      "  first: { plugin: log, path: \"-\" }\n"
+                                      "  second:\n"
+                                      "    plugin: log\n"
+                                      "    path: \"-\"\n"
+                                      "    fallback: first\n"
+                                      "    rate_limit: 1/s\n");
+    const auto r = run_command({tocsin_binary(), "check", "-c", config}, std::chrono::seconds(30));
+    INFO(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("tocsin.yaml:8:5: error: notifier 'second': 'fallback'"));
+    CHECK_THAT(r.err, Catch::Contains("tocsin.yaml:9:5: error: notifier 'second': 'rate_limit'"));
+}
+
+}  // namespace tocsin::testing
