@@ -7,6 +7,9 @@ set(TOCSIN_SANITIZE "" CACHE STRING "Sanitizers to build with: address,undefined
 option(TOCSIN_WITH_SQLITE "Build the sqlite source plugin" ON)
 option(TOCSIN_WITH_WEBHOOK "Build the webhook notifier plugin" ON)
 option(TOCSIN_WITH_LOG "Build the log notifier plugin" ON)
+option(TOCSIN_WITH_EXEC "Build the exec source plugin" ON)
+option(TOCSIN_WITH_EXECD "Build the execd source plugin" ON)
+option(TOCSIN_WITH_FILE "Build the file source plugin" ON)
 
 find_program(TOCSIN_CCACHE ccache)
 if(TOCSIN_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
