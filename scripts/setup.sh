@@ -8,9 +8,10 @@ packages=(
     libboost1.81-dev libboost-program-options1.81-dev libboost-json1.81-dev
     libboost-url1.81-dev libboost-filesystem1.81-dev
     libyaml-cpp-dev liblua5.4-dev libcurl4-openssl-dev libsqlite3-dev
-    catch2 libspdlog-dev libfmt-dev libhowardhinnant-date-dev libpq-dev
+    catch2 libspdlog-dev libfmt-dev libhowardhinnant-date-dev tzdata libpq-dev
     libbenchmark-dev clang-format-16
     postgresql prometheus
+    python3-aiosmtpd openssl
 )
 
 missing=()

@@ -1,11 +1,11 @@
-#include "webhook_payload.hpp"
+#include "alertmanager_payload.hpp"
 
 #include <algorithm>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-namespace tocsin::plugins::webhook {
+namespace tocsin::plugins::common {
 namespace {
 
 std::string text_of(const sdk::Json& object, std::string_view key) {
@@ -124,4 +124,4 @@ sdk::Json render_payload(const sdk::Json& notification, std::int64_t max_alerts)
     return out;
 }
 
-}  // namespace tocsin::plugins::webhook
+}  // namespace tocsin::plugins::common

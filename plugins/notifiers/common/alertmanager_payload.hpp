@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-namespace tocsin::plugins::webhook {
+namespace tocsin::plugins::common {
 
 /// The zero time Alertmanager puts in endsAt while an alert is firing.
 inline constexpr const char* kZeroTime = "0001-01-01T00:00:00Z";
@@ -23,4 +23,4 @@ inline constexpr const char* kZeroTime = "0001-01-01T00:00:00Z";
 /// Alertmanager's group key form, `{}:{name="value", ...}` over the sorted group labels.
 [[nodiscard]] std::string group_key(const sdk::Json& group_labels);
 
-}  // namespace tocsin::plugins::webhook
+}  // namespace tocsin::plugins::common

@@ -1,17 +1,18 @@
-#include "webhook_response.hpp"
+#include "http_response.hpp"
 
 #include <curl/curl.h>
 
 #include <cctype>
 #include <charconv>
 
-namespace tocsin::plugins::webhook {
+namespace tocsin::plugins::common {
 namespace {
 
 // How much of a receiver's error body is quoted in a message.
 constexpr std::size_t kMaxBodyQuote = 120;
 
-// One printable line, cut short, for quoting a response body.
+}  // namespace
+
 std::string snippet(std::string_view body) {
     std::string out;
     for (const char c : body) {
@@ -26,8 +27,6 @@ std::string snippet(std::string_view body) {
     out.erase(last == std::string::npos ? 0 : last + 1);
     return out;
 }
-
-}  // namespace
 
 std::string redact_url(std::string_view url) {
     const auto scheme_end = url.find("://");
@@ -106,4 +105,4 @@ sdk::Delivery transport_failure(std::string_view error, std::string_view endpoin
     return delivery;
 }
 
-}  // namespace tocsin::plugins::webhook
+}  // namespace tocsin::plugins::common

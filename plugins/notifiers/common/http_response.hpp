@@ -1,6 +1,6 @@
 #pragma once
 
-// What the webhook notifier makes of an HTTP answer, and how it names the endpoint in messages.
+// What the HTTP notifiers make of an HTTP answer, and how they name the endpoint in messages.
 // Pure functions (the clock comes in as an argument), so every outcome is testable without a
 // network.
 
@@ -12,7 +12,10 @@
 #include <string>
 #include <string_view>
 
-namespace tocsin::plugins::webhook {
+namespace tocsin::plugins::common {
+
+/// One printable line of `body`, cut to 120 bytes, for quoting a receiver's answer in a message.
+[[nodiscard]] std::string snippet(std::string_view body);
 
 /// The URL cut to scheme, host and port ("https://hooks.example.com"): paths, queries and
 /// user-info often hold secrets, so messages and logs only ever show this.
@@ -35,4 +38,4 @@ namespace tocsin::plugins::webhook {
 /// A transport failure (refused, DNS, TLS, timeout): always retry, with curl's own text.
 [[nodiscard]] sdk::Delivery transport_failure(std::string_view error, std::string_view endpoint);
 
-}  // namespace tocsin::plugins::webhook
+}  // namespace tocsin::plugins::common

@@ -1,6 +1,6 @@
 #include "webhook_config.hpp"
 
-#include "webhook_response.hpp"
+#include "http_response.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -32,8 +32,13 @@ bool has_control_chars(std::string_view value) {
 }
 
 // Headers the plugin sets itself, or that would break the request framing.
-constexpr std::string_view kReservedHeaders[] = {
-    "Content-Length", "Transfer-Encoding", "Host", "Idempotency-Key", "Connection"};
+constexpr std::string_view kReservedHeaders[] = {"Content-Length",
+                                                 "Transfer-Encoding",
+                                                 "Host",
+                                                 "Idempotency-Key",
+                                                 "Connection",
+                                                 "X-Tocsin-Signature",
+                                                 "X-Tocsin-Timestamp"};
 
 }  // namespace
 
@@ -46,7 +51,7 @@ sdk::Status parse_config(const sdk::Config& config, WebhookConfig& out) {
         !(iequals(scheme, "http") || iequals(scheme, "https"))) {
         return sdk::Status::bad_config("url must start with http:// or https://");
     }
-    if (redact_url(url).size() <= scheme.size() + 3) {
+    if (common::redact_url(url).size() <= scheme.size() + 3) {
         return sdk::Status::bad_config(
             "url has no host; use e.g. https://hooks.example.com/alerts");
     }
@@ -58,6 +63,33 @@ sdk::Status parse_config(const sdk::Config& config, WebhookConfig& out) {
     out.bearer_token = config.get_string("bearer_token");
     if (has_control_chars(out.bearer_token)) {
         return sdk::Status::bad_config("bearer_token contains control characters");
+    }
+
+    for (const auto& [name, value] : config.get_string_map("basic_auth")) {
+        if (name == "username") {
+            out.basic_username = value;
+        } else if (name == "password") {
+            out.basic_password = value;
+        } else {
+            return sdk::Status::bad_config("basic_auth: unknown key '" + name +
+                                           "'; allowed: username, password");
+        }
+    }
+    if (config.has("basic_auth") && out.basic_username.empty()) {
+        return sdk::Status::bad_config("basic_auth needs a username");
+    }
+    if (out.basic_username.find(':') != std::string::npos ||
+        has_control_chars(out.basic_username) || has_control_chars(out.basic_password)) {
+        return sdk::Status::bad_config(
+            "basic_auth: the username may not contain ':' or control characters, the password "
+            "no control characters");
+    }
+    if (!out.basic_username.empty() && !out.bearer_token.empty()) {
+        return sdk::Status::bad_config("set only one of bearer_token and basic_auth");
+    }
+    out.hmac_secret = config.get_string("hmac_secret");
+    if (config.has("hmac_secret") && out.hmac_secret.empty()) {
+        return sdk::Status::bad_config("hmac_secret is empty; leave it out or set a secret");
     }
 
     out.headers = config.get_string_map("headers");
@@ -80,6 +112,10 @@ sdk::Status parse_config(const sdk::Config& config, WebhookConfig& out) {
         if (iequals(name, "Authorization") && !out.bearer_token.empty()) {
             return sdk::Status::bad_config(
                 "headers: 'Authorization' conflicts with bearer_token; set only one of them");
+        }
+        if (iequals(name, "Authorization") && !out.basic_username.empty()) {
+            return sdk::Status::bad_config(
+                "headers: 'Authorization' conflicts with basic_auth; set only one of them");
         }
     }
 

@@ -23,6 +23,18 @@ inline constexpr tocsin_config_key kConfigKeys[] = {
      "http(s) endpoint that receives Alertmanager-compatible webhook JSON by POST"},
     {"headers", TOCSIN_TYPE_STRING_MAP, 0, nullptr, 0, "extra request headers"},
     {"bearer_token", TOCSIN_TYPE_STRING, 0, nullptr, 1, "sent as 'Authorization: Bearer <token>'"},
+    {"basic_auth",
+     TOCSIN_TYPE_STRING_MAP,
+     0,
+     nullptr,
+     1,
+     "{username, password} for HTTP basic auth; instead of bearer_token"},
+    {"hmac_secret",
+     TOCSIN_TYPE_STRING,
+     0,
+     nullptr,
+     1,
+     "signs each request: X-Tocsin-Signature: sha256=<hex HMAC-SHA256 of \"<timestamp>.<body>\">"},
     {"max_alerts",
      TOCSIN_TYPE_INT,
      0,
@@ -38,11 +50,15 @@ struct WebhookConfig {
     std::string url;
     HeaderList headers;
     std::string bearer_token;
+    std::string basic_username;
+    std::string basic_password;
+    std::string hmac_secret;
     std::int64_t max_alerts = 0;
 };
 
 /// Reads validated config into `out`; bad_config when the URL is not http(s), a header is
-/// malformed or reserved, or max_alerts is negative. Messages never contain the URL's path or
+/// malformed or reserved, two kinds of auth are set, basic_auth lacks a
+/// username, or max_alerts is negative. Messages never contain the URL's path or
 /// the token.
 [[nodiscard]] sdk::Status parse_config(const sdk::Config& config, WebhookConfig& out);
 

@@ -77,6 +77,44 @@ TEST_CASE("webhook config refuses both bearer_token and an Authorization header"
     CHECK(parse(R"({"url": "http://h", "headers": {"Authorization": "Basic x"}})", parsed).is_ok());
 }
 
+TEST_CASE("webhook config takes basic_auth and hmac_secret", "[webhook][config]") {
+    wh::WebhookConfig parsed;
+    REQUIRE(parse(R"({"url": "http://h", "basic_auth": {"username": "u", "password": "p w"},
+                      "hmac_secret": "k"})",
+                  parsed)
+                .is_ok());
+    CHECK(parsed.basic_username == "u");
+    CHECK(parsed.basic_password == "p w");
+    CHECK(parsed.hmac_secret == "k");
+}
+
+TEST_CASE("webhook config checks basic_auth", "[webhook][config]") {
+    CHECK(bad_config_message(R"({"url": "http://h", "basic_auth": {"user": "u"}})") ==
+          "basic_auth: unknown key 'user'; allowed: username, password");
+    CHECK(bad_config_message(R"({"url": "http://h", "basic_auth": {"password": "hunter2"}})") ==
+          "basic_auth needs a username");
+    CHECK(bad_config_message(R"({"url": "http://h", "basic_auth": {"username": "a:b"}})") ==
+          "basic_auth: the username may not contain ':' or control characters, the password no "
+          "control characters");
+    CHECK(bad_config_message(R"({"url": "http://h", "bearer_token": "t",
+                                 "basic_auth": {"username": "u", "password": "hunter2"}})") ==
+          "set only one of bearer_token and basic_auth");
+    CHECK(bad_config_message(R"({"url": "http://h", "basic_auth": {"username": "u"},
+                                 "headers": {"authorization": "x"}})") ==
+          "headers: 'Authorization' conflicts with basic_auth; set only one of them");
+    CHECK(bad_config_message(R"({"url": "http://h", "hmac_secret": ""})") ==
+          "hmac_secret is empty; leave it out or set a secret");
+    CHECK(bad_config_message(R"({"url": "http://h", "headers": {"X-Tocsin-Signature": "x"}})") ==
+          "headers: 'X-Tocsin-Signature' is set by the plugin and cannot be overridden");
+}
+
+TEST_CASE("webhook config errors never echo secrets", "[webhook][config]") {
+    const auto message = bad_config_message(
+        R"({"url": "http://h", "bearer_token": "tok-123",
+            "basic_auth": {"username": "u", "password": "hunter2"}})");
+    CHECK_THAT(message, !Catch::Contains("hunter2") && !Catch::Contains("tok-123"));
+}
+
 TEST_CASE("webhook config rejects a negative max_alerts", "[webhook][config]") {
     CHECK(bad_config_message(R"({"url": "http://h", "max_alerts": -1})") ==
           "max_alerts is negative; use 0 for all alerts or a count");
@@ -89,7 +127,7 @@ TEST_CASE("webhook module declares its keys with the token secret", "[webhook][c
     CHECK(plugin.send != nullptr);
     CHECK(plugin.collect == nullptr);
     CHECK(plugin.kpi_key_count == 0);
-    REQUIRE(plugin.config_key_count == 4);
+    REQUIRE(plugin.config_key_count == 6);
     std::string names;
     for (std::size_t i = 0; i < plugin.config_key_count; ++i) {
         const auto& key = plugin.config_keys[i];
@@ -103,7 +141,8 @@ TEST_CASE("webhook module declares its keys with the token secret", "[webhook][c
             CHECK(key.type == TOCSIN_TYPE_STRING_MAP);
         }
     }
-    CHECK(names == "url! headers bearer_token(secret) max_alerts ");
+    CHECK(names ==
+          "url! headers bearer_token(secret) basic_auth(secret) hmac_secret(secret) max_alerts ");
 }
 
 TEST_CASE("webhook module refuses a bad url at create without echoing it", "[webhook][config]") {

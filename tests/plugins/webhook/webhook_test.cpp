@@ -1,7 +1,10 @@
+#include "alertmanager_payload.hpp"
+#include "http_response.hpp"
 #include "plugin_harness.hpp"
+#include "sha256.hpp"
 #include "support/http_server.hpp"
-#include "webhook_payload.hpp"
-#include "webhook_response.hpp"
+#include "text_util.hpp"
+#include "webhook_signature.hpp"
 #include <tocsin/sdk/json.hpp>
 
 #include <catch2/catch.hpp>
@@ -10,6 +13,7 @@
 #include <string>
 
 namespace wh = tocsin::plugins::webhook;
+namespace cm = tocsin::plugins::common;
 using std::chrono::milliseconds;
 using tocsin::sdk::Json;
 using tocsin::testing::HttpResponse;
@@ -83,7 +87,7 @@ std::chrono::system_clock::time_point at_unix(std::int64_t seconds) {
 }  // namespace
 
 TEST_CASE("webhook payload has the Alertmanager v4 fields", "[webhook]") {
-    const Json payload = wh::render_payload(firing(), 0);
+    const Json payload = cm::render_payload(firing(), 0);
     std::string keys;
     for (const auto& [key, value] : payload.as_object()) {
         keys += key + " ";
@@ -125,8 +129,8 @@ TEST_CASE("webhook payload keeps endsAt at the zero time while firing", "[webhoo
     Json notification = firing();
     // Even if the host filled ends_at, a firing alert has not ended.
     notification["alerts"].as_array().front().set("ends_at", "2026-01-05T07:00:00Z");
-    const Json payload = wh::render_payload(notification, 0);
-    CHECK(payload.at("alerts").as_array().front().at("endsAt") == Json(wh::kZeroTime));
+    const Json payload = cm::render_payload(notification, 0);
+    CHECK(payload.at("alerts").as_array().front().at("endsAt") == Json(cm::kZeroTime));
 }
 
 TEST_CASE("webhook payload of a resolved alert carries its end time", "[webhook]") {
@@ -135,7 +139,7 @@ TEST_CASE("webhook payload of a resolved alert carries its end time", "[webhook]
     Json& alert = notification["alerts"].as_array().front();
     alert.set("status", "resolved");
     alert.set("ends_at", "2026-01-05T09:30:00Z");
-    const Json payload = wh::render_payload(notification, 0);
+    const Json payload = cm::render_payload(notification, 0);
     CHECK(payload.at("status") == Json("resolved"));
     const Json& rendered = payload.at("alerts").as_array().front();
     CHECK(rendered.at("status") == Json("resolved"));
@@ -146,7 +150,7 @@ TEST_CASE("webhook payload adds alertname and severity labels when missing", "[w
     Json notification = firing();
     notification["alerts"].as_array().front().set("labels", Json::parse(R"({"team": "growth"})"));
     notification.set("external_url", "");
-    const Json payload = wh::render_payload(notification, 0);
+    const Json payload = cm::render_payload(notification, 0);
     const Json& alert = payload.at("alerts").as_array().front();
     CHECK(alert.at("labels").dump() ==
           R"({"team":"growth","alertname":"ActivationRateLow","severity":"warning"})");
@@ -155,74 +159,74 @@ TEST_CASE("webhook payload adds alertname and severity labels when missing", "[w
 
 TEST_CASE("webhook payload truncates to max_alerts and counts the rest", "[webhook]") {
     SECTION("max_alerts below the count") {
-        const Json payload = wh::render_payload(with_alerts(5), 2);
+        const Json payload = cm::render_payload(with_alerts(5), 2);
         REQUIRE(payload.at("alerts").size() == 2);
         CHECK(payload.at("alerts").as_array()[1].at("fingerprint") == Json("a1"));
         CHECK(payload.at("truncatedAlerts") == Json(3));
     }
     SECTION("max_alerts 0 keeps all") {
-        const Json payload = wh::render_payload(with_alerts(5), 0);
+        const Json payload = cm::render_payload(with_alerts(5), 0);
         CHECK(payload.at("alerts").size() == 5);
         CHECK(payload.at("truncatedAlerts") == Json(0));
     }
     SECTION("max_alerts above the count") {
-        const Json payload = wh::render_payload(with_alerts(2), 3);
+        const Json payload = cm::render_payload(with_alerts(2), 3);
         CHECK(payload.at("alerts").size() == 2);
         CHECK(payload.at("truncatedAlerts") == Json(0));
     }
 }
 
 TEST_CASE("webhook group key sorts and escapes the group labels", "[webhook]") {
-    CHECK(wh::group_key(Json::parse(R"({"team": "a\"b", "alertname": "X"})")) ==
+    CHECK(cm::group_key(Json::parse(R"({"team": "a\"b", "alertname": "X"})")) ==
           R"({}:{alertname="X", team="a\"b"})");
-    CHECK(wh::group_key(Json::object()) == "{}:{}");
+    CHECK(cm::group_key(Json::object()) == "{}:{}");
 }
 
 TEST_CASE("webhook urls are cut to scheme and host in messages", "[webhook]") {
-    CHECK(wh::redact_url("https://hooks.example.com/services/T0/B0/secret?token=x") ==
+    CHECK(cm::redact_url("https://hooks.example.com/services/T0/B0/secret?token=x") ==
           "https://hooks.example.com");
-    CHECK(wh::redact_url("http://user:pass@127.0.0.1:8080/x") == "http://127.0.0.1:8080");
-    CHECK(wh::redact_url("http://h.example.com?q=1") == "http://h.example.com");
-    CHECK(wh::redact_url("http://h.example.com#frag") == "http://h.example.com");
-    CHECK(wh::redact_url("no scheme") == "(invalid url)");
+    CHECK(cm::redact_url("http://user:pass@127.0.0.1:8080/x") == "http://127.0.0.1:8080");
+    CHECK(cm::redact_url("http://h.example.com?q=1") == "http://h.example.com");
+    CHECK(cm::redact_url("http://h.example.com#frag") == "http://h.example.com");
+    CHECK(cm::redact_url("no scheme") == "(invalid url)");
 }
 
 TEST_CASE("webhook Retry-After is read as seconds or an HTTP date", "[webhook]") {
     const auto now = at_unix(1767571200);  // Mon, 05 Jan 2026 00:00:00 GMT
-    CHECK(wh::parse_retry_after_ms("7", now) == 7000);
-    CHECK(wh::parse_retry_after_ms(" 120 ", now) == 120000);
-    CHECK(wh::parse_retry_after_ms("Mon, 05 Jan 2026 00:00:30 GMT", now) == 30000);
-    CHECK(wh::parse_retry_after_ms("Sun, 04 Jan 2026 23:00:00 GMT", now) == 0);
-    CHECK_FALSE(wh::parse_retry_after_ms("", now));
-    CHECK_FALSE(wh::parse_retry_after_ms("soon", now));
-    CHECK_FALSE(wh::parse_retry_after_ms("7s", now));
+    CHECK(cm::parse_retry_after_ms("7", now) == 7000);
+    CHECK(cm::parse_retry_after_ms(" 120 ", now) == 120000);
+    CHECK(cm::parse_retry_after_ms("Mon, 05 Jan 2026 00:00:30 GMT", now) == 30000);
+    CHECK(cm::parse_retry_after_ms("Sun, 04 Jan 2026 23:00:00 GMT", now) == 0);
+    CHECK_FALSE(cm::parse_retry_after_ms("", now));
+    CHECK_FALSE(cm::parse_retry_after_ms("soon", now));
+    CHECK_FALSE(cm::parse_retry_after_ms("7s", now));
 }
 
 TEST_CASE("webhook answers map to ok, retry and failed", "[webhook]") {
     const auto now = at_unix(1767571200);
     const std::string endpoint = "https://hooks.example.com";
 
-    const auto ok = wh::classify_response(204, "", "", endpoint, now);
+    const auto ok = cm::classify_response(204, "", "", endpoint, now);
     CHECK(ok.status.is_ok());
     CHECK(ok.detail == "HTTP 204");
 
-    const auto busy = wh::classify_response(503, "", "down for maintenance", endpoint, now);
+    const auto busy = cm::classify_response(503, "", "down for maintenance", endpoint, now);
     CHECK(busy.status.code == TOCSIN_RETRY);
     CHECK(busy.status.message == "HTTP 503 from https://hooks.example.com: down for maintenance");
     CHECK(busy.retry_after_ms == 0);
 
-    const auto limited = wh::classify_response(429, "7", "", endpoint, now);
+    const auto limited = cm::classify_response(429, "7", "", endpoint, now);
     CHECK(limited.status.code == TOCSIN_RETRY);
     CHECK(limited.retry_after_ms == 7000);
 
     const auto bad =
-        wh::classify_response(400, "3", "{\"error\":\n\"bad payload\"}", endpoint, now);
+        cm::classify_response(400, "3", "{\"error\":\n\"bad payload\"}", endpoint, now);
     CHECK(bad.status.code == TOCSIN_FAILED);
     CHECK(bad.status.message ==
           R"(HTTP 400 from https://hooks.example.com: {"error": "bad payload"})");
     CHECK(bad.retry_after_ms == 0);
 
-    const auto moved = wh::classify_response(301, "", "", endpoint, now);
+    const auto moved = cm::classify_response(301, "", "", endpoint, now);
     CHECK(moved.status.code == TOCSIN_FAILED);
     CHECK(moved.detail == "HTTP 301");
 }
@@ -254,7 +258,7 @@ TEST_CASE("webhook module posts the payload with its headers", "[webhook]") {
     CHECK(request.header("X-Team") == "growth");
     CHECK_FALSE(request.has_header("Expect"));
     const Json body = Json::parse(request.body);
-    CHECK(body == wh::render_payload(notification, 1));
+    CHECK(body == cm::render_payload(notification, 1));
     CHECK(body.at("truncatedAlerts") == Json(2));
 }
 
@@ -343,4 +347,37 @@ TEST_CASE("webhook module fails a notification that is not an object", "[webhook
     CHECK(outcome.status == TOCSIN_FAILED);
     CHECK(outcome.error == "the notification is not a JSON object");
     CHECK(server.request_count() == 0);
+}
+
+TEST_CASE("webhook signature is sha256 hex of timestamp dot body", "[webhook]") {
+    // From: printf '1767571200.{"a":1}' | openssl dgst -sha256 -hmac k
+    CHECK(wh::signature("k", 1767571200, R"({"a":1})") ==
+          "sha256=c19f476f9996e75b07b4b274de993e335c5f8d4eb2155132bfa1f41c73c9ed5e");
+    CHECK(wh::signature("k", 1767571200, R"({"a":1})") !=
+          wh::signature("k", 1767571201, R"({"a":1})"));
+}
+
+TEST_CASE("webhook module signs the body and sends basic auth", "[webhook]") {
+    HttpServer server;
+    PluginInstance instance(
+        webhook_plugin(),
+        config_for(
+            server.url("/h"),
+            R"(, "hmac_secret": "shh", "basic_auth": {"username": "tocsin", "password": "pw"})"));
+    REQUIRE(instance.create_status() == TOCSIN_OK);
+    const auto before = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    REQUIRE(instance.send(kFiring, milliseconds(5000)).status == TOCSIN_OK);
+    REQUIRE(server.request_count() == 1);
+    const auto request = server.requests().front();
+    // base64("tocsin:pw")
+    CHECK(request.header("Authorization") == "Basic dG9jc2luOnB3");
+    const std::string timestamp = request.header("X-Tocsin-Timestamp");
+    REQUIRE_FALSE(timestamp.empty());
+    const auto seconds = std::stoll(timestamp);
+    CHECK(seconds >= before);
+    CHECK(seconds <= before + 5);
+    CHECK(request.header("X-Tocsin-Signature") ==
+          "sha256=" + cm::to_hex(cm::hmac_sha256("shh", timestamp + "." + request.body)));
 }
