@@ -4,6 +4,7 @@ find_package(yaml-cpp REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(CURL REQUIRED)
 find_package(fmt REQUIRED)
+find_package(date CONFIG REQUIRED)  # libhowardhinnant-date-dev: date::date-tz on the system tzdata
 find_package(spdlog REQUIRED)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
