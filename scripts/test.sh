@@ -38,5 +38,7 @@ if [ "${TOCSIN_SKIP_ASAN:-}" != "1" ]; then
         ctest --preset asan -R '^(engine|store|plugin_host|app):'
 fi
 
+bash tests/sdk/out_of_tree.sh build/default
+
 echo "== all tests"
 ctest --preset default -j2
