@@ -16,12 +16,12 @@
 
 #include <tocsin/sdk/plugin.hpp>
 
+#include <sys/statvfs.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
-
-#include <sys/statvfs.h>
 
 namespace {
 
@@ -55,8 +55,8 @@ bool measure_of(const struct statvfs& fs, const std::string& measure, double& ou
     } else if (measure == "total_bytes") {
         out = total;
     } else if (measure == "free_inodes_ratio") {
-        out = fs.f_files > 0 ? static_cast<double>(fs.f_favail) / static_cast<double>(fs.f_files)
-                             : 1;
+        out =
+            fs.f_files > 0 ? static_cast<double>(fs.f_favail) / static_cast<double>(fs.f_files) : 1;
     } else {
         return false;
     }
@@ -83,8 +83,8 @@ public:
             struct statvfs fs {};
             double value = 0;
             if (::statvfs(path.c_str(), &fs) != 0) {
-                errors += (errors.empty() ? "" : "; ") + ("cannot measure '" + path +
-                                                          "': " + std::strerror(errno));
+                errors += (errors.empty() ? "" : "; ") +
+                          ("cannot measure '" + path + "': " + std::strerror(errno));
             } else if (!measure_of(fs, measure, value)) {
                 errors += (errors.empty() ? "" : "; ") +
                           ("KPI '" + k.kpi + "': measure '" + measure +

@@ -11,12 +11,12 @@
 
 #include <tocsin/sdk/plugin.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace {
 
