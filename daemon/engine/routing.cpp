@@ -20,37 +20,11 @@ Router::Router(const LoadedConfig& loaded) : default_policy_(loaded.config.defau
         CompiledRoute compiled;
         compiled.policy = route.policy;
         for (const LabelMatcher& m : route.match) {
-            Matcher matcher{m.name, m.op, m.value, std::nullopt};
-            if (m.op == MatchOp::Regex || m.op == MatchOp::NotRegex) {
-                try {
-                    matcher.regex.emplace(m.value, std::regex::ECMAScript);
-                } catch (const std::regex_error&) {
-                    // The loader rejects invalid patterns; should one get through, the matcher
-                    // never holds (Regex) or always holds (NotRegex) instead of crashing.
-                    matcher.regex.reset();
-                }
-            }
-            compiled.match.push_back(std::move(matcher));
+            // An invalid pattern (the loader rejects those) never holds (=~) or always holds (!~).
+            compiled.match.push_back(Matcher::compile(m));
         }
         routes_.push_back(std::move(compiled));
     }
-}
-
-bool Router::matches(const Matcher& matcher, const Labels& labels) {
-    const auto it = labels.find(matcher.name);
-    const std::string empty;
-    const std::string& actual = it == labels.end() ? empty : it->second;
-    switch (matcher.op) {
-        case MatchOp::Equal:
-            return actual == matcher.value;
-        case MatchOp::NotEqual:
-            return actual != matcher.value;
-        case MatchOp::Regex:
-            return matcher.regex && std::regex_match(actual, *matcher.regex);
-        case MatchOp::NotRegex:
-            return !matcher.regex || !std::regex_match(actual, *matcher.regex);
-    }
-    return false;
 }
 
 const CompiledPolicy* Router::find(const std::string& name) const {

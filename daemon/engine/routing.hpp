@@ -1,9 +1,8 @@
 #pragma once
 
+#include "engine/matcher.hpp"
 #include "engine/model.hpp"
 
-#include <optional>
-#include <regex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -32,14 +31,12 @@ public:
 
     /// Whether one matcher holds on `labels`. A missing label has the value "" (as in
     /// Prometheus), so `team!=growth` holds for an alert without a `team` label. Regexes are
-    /// anchored: they must match the whole value.
-    struct Matcher {
-        std::string name;
-        MatchOp op = MatchOp::Equal;
-        std::string value;
-        std::optional<std::regex> regex;  // Regex/NotRegex; nullopt when the pattern is invalid
-    };
-    [[nodiscard]] static bool matches(const Matcher& matcher, const Labels& labels);
+    /// anchored: they must match the whole value. (The shared engine::Matcher of matcher.hpp,
+    /// which silences use too.)
+    using Matcher = engine::Matcher;
+    [[nodiscard]] static bool matches(const Matcher& matcher, const Labels& labels) {
+        return matcher.matches(labels);
+    }
 
 private:
     struct CompiledRoute {
