@@ -1,8 +1,10 @@
 #include "app/app.hpp"
 
+#include "app/client_commands.hpp"
 #include "app/commands.hpp"
 #include "app/daemon.hpp"
 #include "app/log.hpp"
+#include "app/plugin_check.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -23,7 +25,16 @@ commands:
   check    [-c FILE] [--format json]     validate config, rules and plugin configs; exit 1 on any error
   test     FILE...                       run rule test files on a virtual clock
   plugins  [-c FILE] [--plugin-dir DIR]  list plugins, their versions, kinds and config keys
+  plugins  --check LIB.so --config FILE   try one plugin alone: check its config, run one collect or send
+  status   [-c FILE] [--json]            the running daemon's health, sources and outbox
+  alerts   [-c FILE] [--json] [--state S] pending and firing alerts of the running daemon
+  reload   [-c FILE]                     make the running daemon reload (prints why if refused)
+  notifications [-c FILE] [--state S] [--json] [--retry ID]
+                                         the outbox; --retry puts a dead letter back in the queue
   version                                print the version
+
+Clients of the running daemon find it through the config's api: block (or --url URL); calls
+that change state need the token of api.token_file (or TOCSIN_API_TOKEN).
 
 FILE defaults to /etc/tocsin/tocsin.yaml. See docs/ for guides.
 )";
@@ -94,13 +105,49 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
         opts.add(config_opt);
         opts.add_options()("plugin-dir",
                            po::value<std::vector<std::string>>()->composing(),
-                           "directory to search");
+                           "directory to search")(
+            "check", po::value<std::string>(), "plugin module to try alone, with --config FILE");
         auto p = parse(args, opts, false);
+        if (p.vars.count("check") != 0) {
+            if (p.vars["config"].defaulted()) {
+                std::cerr << "tocsin plugins --check: give the instance config with --config FILE\n";
+                return 2;
+            }
+            return command_plugin_check(p.vars["check"].as<std::string>(),
+                                        p.vars["config"].as<std::string>(),
+                                        std::cout,
+                                        std::cerr);
+        }
         std::vector<std::string> dirs;
         if (p.vars.count("plugin-dir") != 0) {
             dirs = p.vars["plugin-dir"].as<std::vector<std::string>>();
         }
         return command_plugins(p.vars["config"].as<std::string>(), dirs);
+    }
+    if (command == "status" || command == "alerts" || command == "reload" ||
+        command == "notifications") {
+        po::options_description opts;
+        opts.add(config_opt);
+        opts.add_options()("url", po::value<std::string>()->default_value(""), "API base URL")(
+            "json", po::bool_switch(), "print the API's JSON")(
+            "state", po::value<std::string>()->default_value(""), "filter by state")(
+            "retry", po::value<std::string>()->default_value(""), "notification id to retry");
+        auto p = parse(args, opts, false);
+        log::init("error", false);
+        ClientOptions client{p.vars["config"].as<std::string>(),
+                             p.vars["url"].as<std::string>(),
+                             p.vars["json"].as<bool>()};
+        const auto state = p.vars["state"].as<std::string>();
+        if (command == "status") {
+            return command_status(client);
+        }
+        if (command == "alerts") {
+            return command_alerts(client, state);
+        }
+        if (command == "reload") {
+            return command_reload(client);
+        }
+        return command_notifications(client, state, p.vars["retry"].as<std::string>());
     }
     if (command == "version" || command == "--version") {
         std::cout << "tocsin " << TOCSIN_VERSION << "\n";

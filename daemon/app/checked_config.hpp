@@ -1,10 +1,12 @@
 #pragma once
 
+#include "app/notifier_keys.hpp"
 #include "engine/diagnostics.hpp"
 #include "engine/loader.hpp"
 #include "engine/model.hpp"
 #include "plugin_host/registry.hpp"
 
+#include <exposition.hpp>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,7 +25,17 @@ struct CheckedInstance {
     std::string config_json;                          // validated, defaults filled; holds secrets
     std::string redacted_json;                        // for logs and the API
     engine::Duration timeout{};
+    DeliveryPolicy delivery;  // notifiers: fallback and rate limit
+    /// Sources: how long collections must keep failing before the source counts as down
+    /// (`down_after:`, default 1m).
+    engine::Duration down_after{std::chrono::minutes(1)};
 };
+
+/// The KPI and rule every configuration with sources gets: `tocsin_source_up{source}` is 0 once
+/// a source's collections have failed for its `down_after`, 1 otherwise, and `TocsinSourceDown`
+/// fires on 0.
+inline constexpr const char* kSourceUpKpi = "tocsin_source_up";
+inline constexpr const char* kSourceDownAlert = "TocsinSourceDown";
 
 struct CheckedConfig {
     std::shared_ptr<const engine::LoadedConfig> loaded;
@@ -31,6 +43,12 @@ struct CheckedConfig {
     std::vector<CheckedInstance> sources;
     std::vector<CheckedInstance> notifiers;
     std::map<std::string, std::string> kpi_params_json;  // KPI name -> its source keys as JSON
+    std::string api_token;          // read from api.token_file; "" when none (mutations refused)
+    std::string hash;               // of the config and rule files' text, for the status API
+    std::size_t builtin_rules = 0;  // TocsinSourceDown and its KPI, appended after the user's
+    std::vector<std::string> push_sources;  // instances of the built-in `push` source
+    /// KPIs of push sources -> their `match:` selector for Prometheus text (nullopt: by name).
+    std::map<std::string, std::optional<exposition::Selector>> push_kpis;
 
     [[nodiscard]] const CheckedInstance* find_source(const std::string& name) const;
 };

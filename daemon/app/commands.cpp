@@ -74,11 +74,11 @@ int command_check(const std::string& config_path, bool json) {
         std::cout << fmt::format(
             "{}: ok: {} KPI(s), {} rule(s), {} polic{}, {} source(s), {} notifier(s)\n",
             config_path,
-            loaded.rules.kpis.size(),
-            loaded.rules.rules.size(),
+            loaded.rules.kpis.size() - checked->builtin_rules,
+            loaded.rules.rules.size() - checked->builtin_rules,
             loaded.rules.policies.size(),
             loaded.rules.policies.size() == 1 ? "y" : "ies",
-            checked->sources.size(),
+            checked->sources.size() + checked->push_sources.size(),
             checked->notifiers.size());
     }
     return 0;

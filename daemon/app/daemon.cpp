@@ -1,5 +1,7 @@
 #include "app/daemon.hpp"
 
+#include "api/server.hpp"
+#include "app/api_routes.hpp"
 #include "app/checked_config.hpp"
 #include "app/delivery.hpp"
 #include "app/log.hpp"
@@ -14,6 +16,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <map>
 #include <memory>
@@ -29,6 +32,7 @@ namespace {
 constexpr std::size_t kWorkerThreads = 8;
 constexpr std::size_t kWorkerQueue = 4096;
 constexpr Duration kDefaultEvery{std::chrono::minutes(1)};
+constexpr Duration kFirstRetry{std::chrono::seconds(5)};
 
 TimePoint wall_now() {
     return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
@@ -78,11 +82,11 @@ struct CollectGroup {
     std::string source;
     Duration every{};
     Duration timeout{};
+    Duration down_after{};
     std::shared_ptr<plugin_host::SourceInstance> instance;
     std::vector<plugin_host::SourceInstance::KpiQuery> queries;
     asio::steady_timer timer;
     bool in_flight = false;
-    bool failing = false;
     bool cancelled = false;
 };
 using CollectGroupPtr = std::shared_ptr<CollectGroup>;
@@ -102,18 +106,37 @@ void log_diagnostics(const engine::Diagnostics& diags) {
     }
 }
 
-class Daemon {
+class Daemon final : public ApiBackend {
 public:
     explicit Daemon(RunOptions options)
         : options_(std::move(options)), signals_(loop_), engine_timer_(loop_) {}
 
     int run();
 
+    // ApiBackend: called by the API handlers on the loop thread.
+    [[nodiscard]] const engine::Engine& engine() const override { return *engine_; }
+    [[nodiscard]] const CheckedConfig& config() const override { return runtime_->checked; }
+    [[nodiscard]] std::vector<SourceHealth> sources() const override;
+    [[nodiscard]] TimePoint started_at() const override { return started_at_; }
+    [[nodiscard]] std::string config_hash() const override { return runtime_->checked.hash; }
+    [[nodiscard]] std::optional<std::pair<TimePoint, ReloadOutcome>> last_reload() const override {
+        return last_reload_;
+    }
+    ReloadOutcome reload() override;
+    PushOutcome push(std::vector<engine::Sample> samples,
+                     std::vector<std::string> rejected) override;
+    void on_store(std::function<void(store::Store&)> work) override {
+        delivery_->post(std::move(work));
+    }
+    void retry_notification(const std::string& id, std::function<void(std::string)> done) override {
+        delivery_->retry(id, std::move(done));
+    }
+
 private:
     bool start();
+    bool start_api();
     void shutdown();
     void watch_signals();
-    void reload();
     void apply(std::shared_ptr<Runtime> rt,
                const std::vector<engine::AlertInstance>& carried,
                const std::vector<engine::Sample>& latest);
@@ -121,6 +144,7 @@ private:
     void cancel_collections();
     void collect(const CollectGroupPtr& group);
     void on_collected(const CollectGroupPtr& group, Result<std::vector<engine::Sample>> result);
+    bool record_source_health(const CollectGroupPtr& group, const Error* error);
     void commit(std::vector<engine::Sample> samples, engine::StepOutput out);
     void arm_engine_timer();
 
@@ -134,7 +158,12 @@ private:
     std::shared_ptr<Runtime> runtime_;
     std::unique_ptr<engine::Engine> engine_;
     std::vector<CollectGroupPtr> groups_;
+    std::map<std::string, SourceHealth> health_;  // by source instance name
     std::string state_dir_;
+    TimePoint started_at_{};
+    std::optional<std::pair<TimePoint, ReloadOutcome>> last_reload_;
+    std::unique_ptr<api::Server> api_;
+    std::shared_ptr<api::Router> router_;
 };
 
 int Daemon::run() {
@@ -192,6 +221,7 @@ bool Daemon::start() {
                       (!instances ? instances.error() : latest.error()).text());
         return false;
     }
+    started_at_ = wall_now();
     pool_ = std::make_unique<WorkerPool>(kWorkerThreads, kWorkerQueue);
     DeliveryOptions delivery_options;
     delivery_options.sample_retention = rt->checked.loaded->config.retention;
@@ -201,6 +231,9 @@ bool Daemon::start() {
         "store", "restored {} active alert(s) from {}", instances.value().size(), store_->path());
     apply(std::move(rt), instances.value(), latest.value());
     delivery_->start();
+    if (!start_api()) {
+        return false;
+    }
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
     signals_.add(SIGHUP);
@@ -208,7 +241,35 @@ bool Daemon::start() {
     return true;
 }
 
+/// The API listens only when `api:` is in tocsin.yaml; a listener nobody asked for is a port
+/// clash waiting to happen.
+bool Daemon::start_api() {
+    const auto& api_config = runtime_->checked.loaded->config.api;
+    if (api_config.loc.line == 0) {
+        return true;
+    }
+    router_ = make_api_router(*this);
+    api::ServerOptions options;
+    options.listen = api_config.listen;
+    options.token = runtime_->checked.api_token;
+    auto server = api::Server::start(loop_, options, router_);
+    if (!server) {
+        log::critical("api", "{}; not starting", server.error().message);
+        return false;
+    }
+    api_ = std::move(server).value();
+    log::info("api", "listening on http://{}", api_->address());
+    if (options.token.empty()) {
+        log::warning("api", "no token_file configured: calls that change state are refused");
+    }
+    return true;
+}
+
 void Daemon::shutdown() {
+    if (api_) {
+        api_->stop();
+    }
+    api_.reset();
     cancel_collections();
     engine_timer_.cancel();
     if (pool_ && !pool_->stop(std::chrono::seconds(10))) {
@@ -243,7 +304,7 @@ void Daemon::watch_signals() {
 
 /// Builds a whole new runtime with the `tocsin check` code and swaps it in only if everything
 /// passed; otherwise the old one keeps running and every reason is logged.
-void Daemon::reload() {
+ReloadOutcome Daemon::reload() {
     sd_notify("RELOADING=1\nSTATUS=reloading");
     log::info("tocsin", "reloading {}", options_.config_path);
     engine::Diagnostics diags;
@@ -266,14 +327,23 @@ void Daemon::reload() {
                    "reload refused ({} error(s)); still running the previous configuration",
                    diags.error_count());
         sd_notify("READY=1\nSTATUS=running; last reload refused");
-        return;
+        ReloadOutcome refused{
+            false, diags.render_json(), std::max<std::size_t>(1, diags.error_count())};
+        last_reload_ = {wall_now(), refused};
+        return refused;
     }
     apply(std::move(rt), engine_->instances(), engine_->latest());
+    if (api_) {
+        api_->update(router_, runtime_->checked.api_token);
+    }
     log::info("tocsin",
               "reloaded: {} rule(s) on {} KPI(s)",
               runtime_->checked.loaded->rules.rules.size(),
               runtime_->checked.loaded->rules.kpis.size());
     sd_notify("READY=1\nSTATUS=running; configuration reloaded");
+    ReloadOutcome done{true, diags.render_json(), 0};
+    last_reload_ = {wall_now(), done};
+    return done;
 }
 
 /// Swaps in a runtime: a new engine restores the carried alert state (from the store at start-up,
@@ -317,6 +387,9 @@ void Daemon::schedule_collections() {
             group = std::make_shared<CollectGroup>(loop_, kpi.source);
             group->every = every;
             group->timeout = source_config->timeout;
+            if (const auto* checked = runtime_->checked.find_source(kpi.source)) {
+                group->down_after = checked->down_after;
+            }
             group->instance = instance->second;
         }
         auto params = runtime_->checked.kpi_params_json.find(kpi.name);
@@ -371,29 +444,86 @@ void Daemon::collect(const CollectGroupPtr& group) {
 void Daemon::on_collected(const CollectGroupPtr& group,
                           Result<std::vector<engine::Sample>> result) {
     group->in_flight = false;
-    const std::string component = "source '" + group->source + "'";
-    if (!result) {
-        // Logged once per outage; its KPIs go stale and `nodata` rules take over.
-        if (!group->failing) {
-            log::warning(component,
-                         "collection failed: {}; its KPIs go stale until it recovers",
-                         result.error().message);
-        }
-        group->failing = true;
-        return;
-    }
-    if (group->failing) {
-        log::info(component, "collecting again");
-        group->failing = false;
-    }
     if (group->cancelled || !engine_) {
         return;  // a reload replaced this group; its next collection belongs to the new runtime
     }
-    auto samples = std::move(result).value();
-    log::debug(component, "collected {} sample(s)", samples.size());
+    const std::string component = "source '" + group->source + "'";
+    std::vector<engine::Sample> samples;
+    if (result) {
+        samples = std::move(result).value();
+        log::debug(component, "collected {} sample(s)", samples.size());
+    }
+    const bool up = record_source_health(group, result ? nullptr : &result.error());
+    samples.push_back(
+        engine::Sample{kSourceUpKpi, {{"source", group->source}}, up ? 1.0 : 0.0, wall_now()});
     auto out = engine_->ingest(samples, wall_now());
     commit(std::move(samples), std::move(out));
     arm_engine_timer();
+}
+
+/// Tracks a source's health across its collection groups. A failure is logged once per outage
+/// and retried sooner than the next interval (5 s, doubling, up to the interval): its KPIs go
+/// stale meanwhile, and `nodata` rules take over. Answers whether the source counts as up: it is
+/// down once its collections have failed for its `down_after`.
+bool Daemon::record_source_health(const CollectGroupPtr& group, const Error* error) {
+    const std::string component = "source '" + group->source + "'";
+    auto& h = health_[group->source];
+    h.name = group->source;
+    if (error == nullptr) {
+        if (!h.up) {
+            log::info(component, "collecting again after {} failed attempt(s)", h.failures);
+        }
+        h.up = true;
+        h.failures = 0;
+        h.last_error.clear();
+        h.last_ok = wall_now();
+        h.failing_since.reset();
+        return true;
+    }
+    if (h.up) {
+        log::warning(component,
+                     "collection failed: {}; its KPIs go stale until it recovers",
+                     error->message);
+    }
+    h.up = false;
+    h.failures += 1;
+    h.last_error = error->message;
+    if (!h.failing_since) {
+        h.failing_since = wall_now();
+    }
+    const auto shift = std::min(h.failures - 1, 16);
+    const auto retry_in = std::min(group->every, kFirstRetry * (std::int64_t{1} << shift));
+    group->timer.expires_after(retry_in);
+    group->timer.async_wait([this, group](const boost::system::error_code& ec) {
+        if (!ec) {
+            collect(group);
+        }
+    });
+    return wall_now() - *h.failing_since < group->down_after;
+}
+
+std::vector<SourceHealth> Daemon::sources() const {
+    std::vector<SourceHealth> out;
+    for (const auto& s : runtime_->checked.loaded->config.sources) {
+        auto it = health_.find(s.name);
+        SourceHealth h = it != health_.end() ? it->second : SourceHealth{};
+        h.name = s.name;
+        h.plugin = s.plugin;
+        out.push_back(std::move(h));
+    }
+    return out;
+}
+
+PushOutcome Daemon::push(std::vector<engine::Sample> samples, std::vector<std::string> rejected) {
+    PushOutcome outcome;
+    outcome.accepted = samples.size();
+    outcome.rejected = std::move(rejected);
+    if (!samples.empty()) {
+        auto out = engine_->ingest(samples, wall_now());
+        commit(std::move(samples), std::move(out));
+        arm_engine_timer();
+    }
+    return outcome;
 }
 
 void Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out) {
@@ -404,7 +534,14 @@ void Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out)
     batch.samples = std::move(samples);
     batch.upserted = std::move(out.upserted);
     batch.removed = std::move(out.removed);
-    for (const auto& n : out.notifications) {
+    for (auto& n : out.notifications) {
+        if (n.alert == kSourceDownAlert && n.description.empty()) {
+            auto source = n.labels.find("source");
+            auto h = source == n.labels.end() ? health_.end() : health_.find(source->second);
+            if (h != health_.end() && !h->second.last_error.empty()) {
+                n.description = "last error: " + h->second.last_error;
+            }
+        }
         log::info("alert '" + n.alert + "'",
                   "{} {} (value {:.6g}) -> notifier '{}'",
                   engine::to_string(n.kind),

@@ -268,6 +268,23 @@ void Delivery::set_notifiers(NotifierMap notifiers) {
     asio::post(impl_->ctx, [impl = impl_.get()] { impl->pump(); });
 }
 
+void Delivery::post(std::function<void(store::Store&)> work) {
+    asio::post(impl_->ctx, [impl = impl_.get(), work = std::move(work)] { work(impl->store); });
+}
+
+void Delivery::retry(const std::string& id, std::function<void(std::string)> done) {
+    asio::post(impl_->ctx, [impl = impl_.get(), id, done = std::move(done)] {
+        auto r = impl->store.requeue(id, wall_now());
+        if (!r) {
+            done(r.error().message);
+            return;
+        }
+        log::info("notify", "dead letter '{}' queued again by hand", id);
+        done({});
+        impl->pump();
+    });
+}
+
 void Delivery::start() {
     asio::post(impl_->ctx, [impl = impl_.get()] {
         impl->started = true;

@@ -5,6 +5,7 @@
 #include "plugin_host/instances.hpp"
 #include "store/store.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,6 +48,10 @@ public:
     void submit(store::Batch batch);
     /// Swaps the notifier instances (start-up and reload). Safe from any thread.
     void set_notifiers(NotifierMap notifiers);
+    /// Runs `work` on the store thread, after every step submitted before it (API reads).
+    void post(std::function<void(store::Store&)> work);
+    /// Puts a dead letter back in the queue (attempts reset); `done` gets "" or why not.
+    void retry(const std::string& id, std::function<void(std::string)> done);
     /// Starts delivering what the outbox holds (call once the notifiers are set).
     void start();
     /// Commits what is queued, then stops the thread. Sends in flight must have finished (stop

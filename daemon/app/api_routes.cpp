@@ -1,0 +1,388 @@
+#include "app/api_routes.hpp"
+
+#include "app/checked_config.hpp"
+#include "app/push_parse.hpp"
+#include "store/store.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+namespace tocsin::app {
+namespace json = boost::json;
+using api::Access;
+using api::Reply;
+using api::Request;
+using engine::TimePoint;
+
+namespace {
+
+constexpr std::size_t kDefaultListLimit = 100;
+constexpr std::size_t kMaxListLimit = 10000;
+constexpr std::size_t kMaxHistoryPoints = 100000;
+
+TimePoint wall_now() {
+    return std::chrono::time_point_cast<engine::Duration>(std::chrono::system_clock::now());
+}
+
+json::object labels_json(const engine::Labels& labels) {
+    json::object o;
+    for (const auto& [k, v] : labels) {
+        o[k] = v;
+    }
+    return o;
+}
+
+json::value time_or_null(const std::optional<TimePoint>& t) {
+    return t ? json::value(engine::format_rfc3339(*t)) : json::value(nullptr);
+}
+
+/// RFC 3339 or Unix seconds (fractions allowed), as Prometheus' API takes them.
+std::optional<TimePoint> parse_time_param(const std::string& text) {
+    if (auto t = engine::parse_rfc3339(text)) {
+        return t;
+    }
+    try {
+        std::size_t used = 0;
+        const double seconds = std::stod(text, &used);
+        if (used == text.size()) {
+            return engine::from_unix_ms(static_cast<std::int64_t>(seconds * 1000.0));
+        }
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+}
+
+std::optional<std::size_t> parse_limit(const Request& req, std::string& error) {
+    auto it = req.query.find("limit");
+    if (it == req.query.end()) {
+        return kDefaultListLimit;
+    }
+    try {
+        std::size_t used = 0;
+        const auto n = std::stoul(it->second, &used);
+        if (used == it->second.size() && n > 0 && n <= kMaxListLimit) {
+            return n;
+        }
+    } catch (const std::exception&) {
+    }
+    error = "limit must be a whole number from 1 to " + std::to_string(kMaxListLimit);
+    return std::nullopt;
+}
+
+json::object alert_json(const engine::AlertInstance& a) {
+    json::object o;
+    o["id"] = a.fingerprint;
+    o["rule"] = a.rule;
+    o["kpi"] = a.kpi;
+    o["state"] = engine::to_string(a.state);
+    o["severity"] = engine::to_string(a.severity);
+    o["labels"] = labels_json(a.series_labels);
+    o["value"] = a.value;
+    o["threshold"] = a.threshold ? json::value(*a.threshold) : json::value(nullptr);
+    o["nodata"] = a.nodata;
+    o["pending_since"] = engine::format_rfc3339(a.pending_since);
+    o["firing_since"] = a.state == engine::AlertState::Firing
+                            ? json::value(engine::format_rfc3339(a.firing_since))
+                            : json::value(nullptr);
+    o["last_sample_at"] = engine::format_rfc3339(a.last_sample_at);
+    json::array notified;
+    for (const auto& n : a.notified) {
+        notified.emplace_back(n);
+    }
+    o["notified"] = std::move(notified);
+    return o;
+}
+
+json::object outbox_json(const store::OutboxItem& item) {
+    json::object o;
+    o["id"] = item.id;
+    o["notifier"] = item.notifier;
+    o["alert"] = item.alert;
+    o["fingerprint"] = item.fingerprint;
+    o["kind"] = item.kind;
+    o["state"] = store::to_string(item.state);
+    o["attempts"] = item.attempts;
+    o["created_at"] = engine::format_rfc3339(item.created_at);
+    o["next_attempt_at"] = item.state == store::OutboxState::Pending
+                               ? json::value(engine::format_rfc3339(item.next_attempt_at))
+                               : json::value(nullptr);
+    o["finished_at"] = time_or_null(item.delivered_at);
+    o["last_detail"] = item.last_detail;
+    return o;
+}
+
+class Routes {
+public:
+    explicit Routes(ApiBackend& backend) : b_(backend) {}
+
+    void healthz(const Request&, const Reply& reply) { reply(api::json_ok(R"({"status":"ok"})")); }
+
+    void status(const Request&, const Reply& reply) {
+        const auto now = wall_now();
+        const auto& checked = b_.config();
+        json::object o;
+        o["version"] = TOCSIN_VERSION;
+        o["started_at"] = engine::format_rfc3339(b_.started_at());
+        o["uptime_s"] =
+            std::chrono::duration_cast<std::chrono::seconds>(now - b_.started_at()).count();
+        json::object config;
+        config["file"] = checked.loaded->config.file;
+        config["hash"] = b_.config_hash();
+        config["rules"] = checked.loaded->rules.rules.size();
+        config["kpis"] = checked.loaded->rules.kpis.size();
+        if (auto last = b_.last_reload()) {
+            json::object reload;
+            reload["at"] = engine::format_rfc3339(last->first);
+            reload["ok"] = last->second.ok;
+            reload["errors"] = last->second.errors;
+            config["last_reload"] = std::move(reload);
+        } else {
+            config["last_reload"] = nullptr;
+        }
+        o["config"] = std::move(config);
+
+        json::array plugins;
+        for (const auto& p : checked.registry->plugins()) {
+            plugins.push_back(
+                json::object{{"name", p.name},
+                             {"kind", p.kind == TOCSIN_KIND_SOURCE ? "source" : "notifier"},
+                             {"version", p.version},
+                             {"path", p.path}});
+        }
+        o["plugins"] = std::move(plugins);
+
+        json::array sources;
+        for (const auto& s : b_.sources()) {
+            sources.push_back(json::object{{"name", s.name},
+                                           {"plugin", s.plugin},
+                                           {"up", s.up},
+                                           {"last_ok", time_or_null(s.last_ok)},
+                                           {"last_error", s.last_error},
+                                           {"failures", s.failures}});
+        }
+        o["sources"] = std::move(sources);
+
+        std::size_t firing = 0;
+        std::size_t pending = 0;
+        for (const auto& a : b_.engine().instances()) {
+            (a.state == engine::AlertState::Firing ? firing : pending) += 1;
+        }
+        o["alerts"] = json::object{{"firing", firing}, {"pending", pending}};
+
+        // The outbox lives on the store thread; the answer completes there.
+        b_.on_store([reply, o = std::move(o), now](store::Store& store) mutable {
+            auto pending_items = store.list_outbox(store::OutboxState::Pending, 0);
+            auto failed_items = store.list_outbox(store::OutboxState::Failed, 0);
+            if (!pending_items || !failed_items) {
+                reply(api::json_error(
+                    500,
+                    "cannot read the outbox: " +
+                        (!pending_items ? pending_items.error() : failed_items.error()).text()));
+                return;
+            }
+            json::object outbox;
+            outbox["pending"] = pending_items.value().size();
+            outbox["failed"] = failed_items.value().size();
+            if (!pending_items.value().empty()) {
+                const auto oldest = pending_items.value().back().created_at;  // newest first
+                outbox["oldest_pending_age_s"] =
+                    std::chrono::duration_cast<std::chrono::seconds>(now - oldest).count();
+            } else {
+                outbox["oldest_pending_age_s"] = 0;
+            }
+            o["outbox"] = std::move(outbox);
+            reply(api::json_ok(json::serialize(o)));
+        });
+    }
+
+    void alerts(const Request& req, const Reply& reply) {
+        const auto state = req.query.count("state") ? req.query.at("state") : "";
+        const auto severity = req.query.count("severity") ? req.query.at("severity") : "";
+        if (!state.empty() && state != "pending" && state != "firing") {
+            reply(api::json_error(400, "state must be 'pending' or 'firing'"));
+            return;
+        }
+        if (!severity.empty() && !engine::parse_severity(severity)) {
+            reply(api::json_error(400, "severity must be 'warning' or 'critical'"));
+            return;
+        }
+        json::array out;
+        for (const auto& a : b_.engine().instances()) {
+            if ((!state.empty() && state != engine::to_string(a.state)) ||
+                (!severity.empty() && severity != engine::to_string(a.severity))) {
+                continue;
+            }
+            out.push_back(alert_json(a));
+        }
+        reply(api::json_ok(json::serialize(json::object{{"alerts", std::move(out)}})));
+    }
+
+    void reload(const Request&, const Reply& reply) {
+        const auto outcome = b_.reload();
+        json::object o;
+        o["ok"] = outcome.ok;
+        o["errors"] = outcome.errors;
+        o["diagnostics"] = json::parse(outcome.diagnostics_json);
+        // 422: the new configuration was understood and refused; the old one keeps running.
+        reply(api::json_ok(json::serialize(o), outcome.ok ? 200 : 422));
+    }
+
+    void kpis(const Request&, const Reply& reply) {
+        const auto now = wall_now();
+        const auto& rules = b_.config().loaded->rules;
+        json::array out;
+        for (const auto& sample : b_.engine().latest()) {
+            json::object o;
+            o["kpi"] = sample.kpi;
+            o["labels"] = labels_json(sample.labels);
+            o["value"] = sample.value;
+            o["at"] = engine::format_rfc3339(sample.at);
+            o["age_s"] = std::chrono::duration_cast<std::chrono::seconds>(now - sample.at).count();
+            if (const auto* def = rules.find_kpi(sample.kpi)) {
+                o["source"] = def->source;
+                o["unit"] = def->unit_text;
+                o["target"] = def->target ? json::value(*def->target) : json::value(nullptr);
+            }
+            out.push_back(std::move(o));
+        }
+        reply(api::json_ok(json::serialize(json::object{{"kpis", std::move(out)}})));
+    }
+
+    void history(const Request& req, const Reply& reply) {
+        const auto& name = req.params.at("name");
+        if (b_.config().loaded->rules.find_kpi(name) == nullptr) {
+            reply(api::json_error(404, "no KPI named '" + name + "'"));
+            return;
+        }
+        const auto now = wall_now();
+        TimePoint from = now - std::chrono::hours(24);
+        TimePoint to = now;
+        engine::Labels labels;
+        for (const auto& [key, value] : req.query) {
+            if (key == "from" || key == "to") {
+                auto t = parse_time_param(value);
+                if (!t) {
+                    reply(api::json_error(
+                        400, key + " must be RFC 3339 (2026-01-05T06:00:00Z) or Unix seconds"));
+                    return;
+                }
+                (key == "from" ? from : to) = *t;
+            } else if (key.rfind("label.", 0) == 0 && key.size() > 6) {
+                labels[key.substr(6)] = value;
+            } else {
+                reply(api::json_error(
+                    400, "unknown parameter '" + key + "'; use from, to and label.<name>"));
+                return;
+            }
+        }
+        if (from > to) {
+            reply(api::json_error(400, "from is after to"));
+            return;
+        }
+        b_.on_store([reply, name, labels, from, to](store::Store& store) {
+            auto points = store.history(name, labels, from, to);
+            if (!points) {
+                reply(api::json_error(500, "cannot read history: " + points.error().text()));
+                return;
+            }
+            json::array out;
+            const auto& all = points.value();
+            const std::size_t first =
+                all.size() > kMaxHistoryPoints ? all.size() - kMaxHistoryPoints : 0;
+            for (std::size_t i = first; i < all.size(); ++i) {
+                out.push_back(json::array{engine::format_rfc3339(all[i].at), all[i].value});
+            }
+            json::object o{{"kpi", name},
+                           {"labels", labels_json(labels)},
+                           {"from", engine::format_rfc3339(from)},
+                           {"to", engine::format_rfc3339(to)},
+                           {"truncated", first > 0},
+                           {"points", std::move(out)}};
+            reply(api::json_ok(json::serialize(o)));
+        });
+    }
+
+    void notifications(const Request& req, const Reply& reply) {
+        std::optional<store::OutboxState> state;
+        if (auto it = req.query.find("state"); it != req.query.end()) {
+            state = store::parse_outbox_state(it->second);
+            if (!state) {
+                reply(api::json_error(400, "state must be pending, delivered or failed"));
+                return;
+            }
+        }
+        std::string error;
+        const auto limit = parse_limit(req, error);
+        if (!limit) {
+            reply(api::json_error(400, error));
+            return;
+        }
+        b_.on_store([reply, state, limit = *limit](store::Store& store) {
+            auto items = store.list_outbox(state, limit);
+            if (!items) {
+                reply(api::json_error(500, "cannot read the outbox: " + items.error().text()));
+                return;
+            }
+            json::array out;
+            for (const auto& item : items.value()) {
+                out.push_back(outbox_json(item));
+            }
+            reply(api::json_ok(json::serialize(json::object{{"notifications", std::move(out)}})));
+        });
+    }
+
+    void retry(const Request& req, const Reply& reply) {
+        const auto id = req.params.at("id");
+        b_.retry_notification(id, [reply, id](const std::string& error) {
+            if (!error.empty()) {
+                reply(api::json_error(error.find("no such item") != std::string::npos ? 404 : 409,
+                                      error));
+                return;
+            }
+            reply(api::json_ok(json::serialize(json::object{{"id", id}, {"state", "pending"}})));
+        });
+    }
+
+    void samples(const Request& req, const Reply& reply) {
+        auto parsed = parse_pushed_samples(req.content_type, req.body, b_.config(), wall_now());
+        if (!parsed.error.empty()) {
+            reply(api::json_error(400, parsed.error));
+            return;
+        }
+        const auto outcome = b_.push(std::move(parsed.samples), std::move(parsed.rejected));
+        json::array rejected;
+        for (const auto& r : outcome.rejected) {
+            rejected.emplace_back(r);
+        }
+        json::object o{{"accepted", outcome.accepted}, {"rejected", std::move(rejected)}};
+        // Nothing usable at all is the client's mistake; a partial success is still a success.
+        const int status = outcome.accepted == 0 && !outcome.rejected.empty() ? 422 : 200;
+        reply(api::json_ok(json::serialize(o), status));
+    }
+
+private:
+    ApiBackend& b_;
+};
+
+}  // namespace
+
+std::shared_ptr<api::Router> make_api_router(ApiBackend& backend) {
+    auto routes = std::make_shared<Routes>(backend);
+    auto router = std::make_shared<api::Router>();
+    const auto bind = [routes](void (Routes::*fn)(const Request&, const Reply&)) {
+        return [routes, fn](const Request& req, Reply reply) { ((*routes).*fn)(req, reply); };
+    };
+    router->add("GET", "/healthz", Access::Open, bind(&Routes::healthz));
+    router->add("GET", "/api/v1/status", Access::Open, bind(&Routes::status));
+    router->add("GET", "/api/v1/alerts", Access::Open, bind(&Routes::alerts));
+    router->add("POST", "/api/v1/reload", Access::Token, bind(&Routes::reload));
+    router->add("GET", "/api/v1/kpis", Access::Open, bind(&Routes::kpis));
+    router->add("GET", "/api/v1/kpis/{name}/history", Access::Open, bind(&Routes::history));
+    router->add("GET", "/api/v1/notifications", Access::Open, bind(&Routes::notifications));
+    router->add("POST", "/api/v1/notifications/{id}/retry", Access::Token, bind(&Routes::retry));
+    router->add("POST", "/api/v1/samples", Access::Token, bind(&Routes::samples));
+    return router;
+}
+
+}  // namespace tocsin::app

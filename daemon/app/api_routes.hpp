@@ -1,0 +1,73 @@
+#pragma once
+
+#include "api/router.hpp"
+#include "engine/engine.hpp"
+#include "engine/time.hpp"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tocsin::store {
+class Store;
+}
+
+/// The daemon's HTTP API (DESIGN.md §7): the routes and their handlers. The handlers run on the
+/// daemon's loop and reach the daemon through ApiBackend; store reads go to the store thread.
+namespace tocsin::app {
+
+struct CheckedConfig;
+
+/// Health of one source instance, as the collection loop sees it.
+struct SourceHealth {
+    std::string name;
+    std::string plugin;
+    bool up = true;                                  // last collection succeeded (or none yet)
+    std::optional<engine::TimePoint> last_ok;        // last successful collection
+    std::string last_error;                          // "" when up
+    int failures = 0;                                // consecutive failed collections
+    std::optional<engine::TimePoint> failing_since;  // first failure of the current outage
+};
+
+struct ReloadOutcome {
+    bool ok = false;
+    std::string diagnostics_json;  // engine::Diagnostics::render_json(), "[]" when none
+    std::size_t errors = 0;
+};
+
+struct PushOutcome {
+    std::size_t accepted = 0;
+    std::vector<std::string> rejected;  // one reason per refused sample ("sample 3: ...")
+};
+
+/// What the handlers need from the daemon. Every call happens on the daemon's loop thread.
+class ApiBackend {
+public:
+    virtual ~ApiBackend() = default;
+
+    [[nodiscard]] virtual const engine::Engine& engine() const = 0;
+    [[nodiscard]] virtual const CheckedConfig& config() const = 0;
+    [[nodiscard]] virtual std::vector<SourceHealth> sources() const = 0;
+    [[nodiscard]] virtual engine::TimePoint started_at() const = 0;
+    [[nodiscard]] virtual std::string config_hash() const = 0;
+    /// The result of the last reload attempt; nullopt before the first one.
+    [[nodiscard]] virtual std::optional<std::pair<engine::TimePoint, ReloadOutcome>> last_reload()
+        const = 0;
+
+    virtual ReloadOutcome reload() = 0;
+    /// Hands pushed samples to the engine (KPIs of `push` sources only).
+    virtual PushOutcome push(std::vector<engine::Sample> samples,
+                             std::vector<std::string> rejected) = 0;
+    /// Runs `work` on the store thread (the only thread that may touch the store).
+    virtual void on_store(std::function<void(store::Store&)> work) = 0;
+    /// Puts a dead letter back in the queue; `done` gets "" or an error, on the store thread.
+    virtual void retry_notification(const std::string& id,
+                                    std::function<void(std::string error)> done) = 0;
+};
+
+/// The router with every endpoint; `backend` must outlive it.
+[[nodiscard]] std::shared_ptr<api::Router> make_api_router(ApiBackend& backend);
+
+}  // namespace tocsin::app

@@ -1,0 +1,253 @@
+#include "app/client_commands.hpp"
+
+#include "app/api_client.hpp"
+
+#include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+#include <fmt/format.h>
+
+#include <iostream>
+#include <optional>
+
+namespace tocsin::app {
+namespace json = boost::json;
+namespace {
+
+constexpr int kUnreachable = 3;
+
+std::string str(const json::value& v) {
+    if (v.is_string()) {
+        return std::string(v.get_string());
+    }
+    if (v.is_null()) {
+        return "-";
+    }
+    return json::serialize(v);
+}
+
+std::string labels_text(const json::value& v) {
+    std::string out;
+    if (const auto* o = v.if_object()) {
+        for (const auto& [k, val] : *o) {
+            out += (out.empty() ? "" : ",") + std::string(k) + "=" + str(val);
+        }
+    }
+    return out.empty() ? "-" : out;
+}
+
+/// Performs the call and hands back the parsed JSON of a 2xx answer; prints the problem and sets
+/// `exit_code` otherwise. `ok_statuses` beyond 2xx (e.g. 422 for a refused reload) also parse.
+std::optional<json::value> call(const ClientOptions& options,
+                                const std::string& method,
+                                const std::string& path,
+                                int& exit_code,
+                                long also_ok = 0) {
+    std::string error;
+    auto target = resolve_api_target(options.config_path, options.url, error);
+    if (!target) {
+        std::cerr << "tocsin: " << error << "\n";
+        exit_code = kUnreachable;
+        return std::nullopt;
+    }
+    if (method != "GET" && target->token.empty()) {
+        std::cerr
+            << "tocsin: this needs the API token: set TOCSIN_API_TOKEN or make api.token_file "
+               "readable\n";
+        exit_code = 1;
+        return std::nullopt;
+    }
+    auto answer = api_call(*target, method, path, method == "GET" ? "" : "{}");
+    if (answer.status == 0) {
+        std::cerr << "tocsin: " << answer.error << "\n";
+        exit_code = kUnreachable;
+        return std::nullopt;
+    }
+    boost::system::error_code ec;
+    auto body = json::parse(answer.body, ec);
+    if ((answer.status < 200 || answer.status >= 300) && answer.status != also_ok) {
+        std::string message = answer.body;
+        if (!ec && body.is_object() && body.as_object().contains("error")) {
+            message = str(body.as_object().at("error"));
+        }
+        std::cerr << fmt::format("tocsin: the daemon answered {}: {}\n", answer.status, message);
+        exit_code = 1;
+        return std::nullopt;
+    }
+    if (ec) {
+        std::cerr << "tocsin: the daemon's answer is not JSON: " << ec.message() << "\n";
+        exit_code = 1;
+        return std::nullopt;
+    }
+    exit_code = 0;
+    return body;
+}
+
+std::string encode(const std::string& s) {
+    return boost::urls::encode(s, boost::urls::unreserved_chars);
+}
+
+}  // namespace
+
+int command_status(const ClientOptions& options) {
+    int rc = 0;
+    auto body = call(options, "GET", "/api/v1/status", rc);
+    if (!body) {
+        return rc;
+    }
+    if (options.json) {
+        std::cout << json::serialize(*body) << "\n";
+        return 0;
+    }
+    const auto& o = body->as_object();
+    const auto& config = o.at("config").as_object();
+    const auto& alerts = o.at("alerts").as_object();
+    const auto& outbox = o.at("outbox").as_object();
+    std::cout << fmt::format("tocsin {} up {}s, config {} ({} rules, {} KPIs, hash {})\n",
+                             str(o.at("version")),
+                             str(o.at("uptime_s")),
+                             str(config.at("file")),
+                             str(config.at("rules")),
+                             str(config.at("kpis")),
+                             str(config.at("hash")));
+    if (const auto* last = config.at("last_reload").if_object()) {
+        std::cout << fmt::format("last reload {}: {}\n",
+                                 str(last->at("at")),
+                                 last->at("ok").as_bool() ? "applied" : "REFUSED");
+    }
+    std::cout << fmt::format(
+        "alerts: {} firing, {} pending\n", str(alerts.at("firing")), str(alerts.at("pending")));
+    std::cout << fmt::format("outbox: {} pending (oldest {}s), {} failed\n",
+                             str(outbox.at("pending")),
+                             str(outbox.at("oldest_pending_age_s")),
+                             str(outbox.at("failed")));
+    std::cout << "sources:\n";
+    for (const auto& s : o.at("sources").as_array()) {
+        const auto& so = s.as_object();
+        std::cout << fmt::format("  {:<20} {:<12} {}{}\n",
+                                 str(so.at("name")),
+                                 str(so.at("plugin")),
+                                 so.at("up").as_bool() ? "up" : "DOWN",
+                                 so.at("up").as_bool() ? "" : ": " + str(so.at("last_error")));
+    }
+    return 0;
+}
+
+int command_alerts(const ClientOptions& options, const std::string& state) {
+    int rc = 0;
+    const std::string path = "/api/v1/alerts" + (state.empty() ? "" : "?state=" + encode(state));
+    auto body = call(options, "GET", path, rc);
+    if (!body) {
+        return rc;
+    }
+    if (options.json) {
+        std::cout << json::serialize(*body) << "\n";
+        return 0;
+    }
+    const auto& alerts = body->as_object().at("alerts").as_array();
+    if (alerts.empty()) {
+        std::cout << "no pending or firing alerts\n";
+        return 0;
+    }
+    std::cout << fmt::format("{:<16}  {:<24} {:<8} {:<8} {:>12}  {:<20}  {}\n",
+                             "ID",
+                             "ALERT",
+                             "STATE",
+                             "SEVERITY",
+                             "VALUE",
+                             "SINCE",
+                             "LABELS");
+    for (const auto& a : alerts) {
+        const auto& o = a.as_object();
+        const bool firing = str(o.at("state")) == "firing";
+        std::cout << fmt::format("{:<16}  {:<24} {:<8} {:<8} {:>12}  {:<20}  {}\n",
+                                 str(o.at("id")),
+                                 str(o.at("rule")),
+                                 str(o.at("state")),
+                                 str(o.at("severity")),
+                                 o.at("nodata").as_bool() ? "no data" : str(o.at("value")),
+                                 str(firing ? o.at("firing_since") : o.at("pending_since")),
+                                 labels_text(o.at("labels")));
+    }
+    return 0;
+}
+
+int command_reload(const ClientOptions& options) {
+    int rc = 0;
+    auto body = call(options, "POST", "/api/v1/reload", rc, 422);
+    if (!body) {
+        return rc;
+    }
+    if (options.json) {
+        std::cout << json::serialize(*body) << "\n";
+    }
+    const auto& o = body->as_object();
+    const bool ok = o.at("ok").as_bool();
+    if (!options.json) {
+        for (const auto& d : o.at("diagnostics").as_array()) {
+            const auto& dobj = d.as_object();
+            std::cerr << fmt::format("{}:{}:{}: {}: {}: {}\n",
+                                     str(dobj.at("file")),
+                                     str(dobj.at("line")),
+                                     str(dobj.at("col")),
+                                     str(dobj.at("severity")),
+                                     str(dobj.at("path")),
+                                     str(dobj.at("message")));
+        }
+        std::cout << (ok ? "reloaded\n"
+                         : "reload refused; the daemon keeps running the previous configuration\n");
+    }
+    return ok ? 0 : 1;
+}
+
+int command_notifications(const ClientOptions& options,
+                          const std::string& state,
+                          const std::string& retry_id) {
+    int rc = 0;
+    if (!retry_id.empty()) {
+        auto body =
+            call(options, "POST", "/api/v1/notifications/" + encode(retry_id) + "/retry", rc);
+        if (body) {
+            std::cout << "queued again: " << retry_id << "\n";
+        }
+        return rc;
+    }
+    const std::string path =
+        "/api/v1/notifications" + (state.empty() ? "" : "?state=" + encode(state));
+    auto body = call(options, "GET", path, rc);
+    if (!body) {
+        return rc;
+    }
+    if (options.json) {
+        std::cout << json::serialize(*body) << "\n";
+        return 0;
+    }
+    const auto& items = body->as_object().at("notifications").as_array();
+    if (items.empty()) {
+        std::cout << "no notifications\n";
+        return 0;
+    }
+    std::cout << fmt::format("{:<20}  {:<9} {:<16} {:<24} {:<15} {:>3}  {}\n",
+                             "CREATED",
+                             "STATE",
+                             "NOTIFIER",
+                             "ALERT",
+                             "KIND",
+                             "TRY",
+                             "LAST ANSWER / ID");
+    for (const auto& item : items) {
+        const auto& o = item.as_object();
+        std::cout << fmt::format("{:<20}  {:<9} {:<16} {:<24} {:<15} {:>3}  {}\n      {}\n",
+                                 str(o.at("created_at")),
+                                 str(o.at("state")),
+                                 str(o.at("notifier")),
+                                 str(o.at("alert")),
+                                 str(o.at("kind")),
+                                 str(o.at("attempts")),
+                                 str(o.at("last_detail")),
+                                 str(o.at("id")));
+    }
+    return 0;
+}
+
+}  // namespace tocsin::app
