@@ -110,7 +110,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
         auto p = parse(args, opts, false);
         if (p.vars.count("check") != 0) {
             if (p.vars["config"].defaulted()) {
-                std::cerr << "tocsin plugins --check: name the config with --config FILE\n";
+                std::cerr << "tocsin plugins --check: give the instance config with --config FILE\n";
                 return 2;
             }
             return command_plugin_check(p.vars["check"].as<std::string>(),

@@ -81,6 +81,17 @@ struct Notification {
     std::optional<TimePoint> ends_at;  // set for Resolved
 };
 
+struct TemplateContext;
+
+/// Runs the Lua expressions of templates (the engine's sandbox).
+class TemplateLua {
+public:
+    virtual ~TemplateLua() = default;
+    /// The text of `code` in `ctx`; "" when it fails (the failure is the evaluator's to report).
+    [[nodiscard]] virtual std::string eval(const LuaCode& code,
+                                           const TemplateContext& ctx) const = 0;
+};
+
 /// What templates can refer to; built by the engine for each render.
 struct TemplateContext {
     std::string alert;
@@ -93,6 +104,9 @@ struct TemplateContext {
     TimePoint since{};
     TimePoint now{};
     const Labels* labels = nullptr;
+    std::string message;               // the Lua condition's message, if any
+    const TemplateLua* lua = nullptr;  // null: Lua expressions render as written
+    const void* series = nullptr;      // the engine's series, for history helpers (engine-private)
 };
 
 }  // namespace tocsin::engine

@@ -447,6 +447,14 @@ void cross_check(const Config& config, const RuleSet& rules, Diagnostics& diags)
                listed + ": " + yaml::join(known);
     };
     for (const auto& kpi : rules.kpis) {
+        if (kpi.history_set && kpi.history > config.retention) {
+            diags.error(kpi.history_loc,
+                        "kpi '" + kpi.name + "' > history",
+                        format_duration(kpi.history) + " is longer than retention (" +
+                            format_duration(config.retention) + ") in " + config.file +
+                            "; the store keeps samples only that long, so raise retention or "
+                            "shorten history");
+        }
         if (!kpi.source.empty() && !contains(sources, kpi.source)) {
             diags.error(kpi.source_loc,
                         "kpi '" + kpi.name + "' > source",

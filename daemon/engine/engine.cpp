@@ -22,6 +22,12 @@ void StepOutput::append(StepOutput&& other) {
         });
         removed.push_back(std::move(r));
     }
+    for (auto& d : other.derived) {
+        derived.push_back(std::move(d));
+    }
+    for (auto& e : other.rule_errors) {
+        rule_errors.push_back(std::move(e));
+    }
 }
 
 std::string instance_key(const std::string& rule, const std::string& fingerprint) {
@@ -52,6 +58,7 @@ Engine::Impl::Impl(const LoadedConfig& loaded, TimePoint start) : router_(loaded
         kpis_[rule.kpi].rules.push_back(rules_.size());
         rules_.push_back(&rule);
     }
+    setup_lua(loaded);
     // A KPI never seen since start gets an empty-labels placeholder series, so its nodata rules
     // can fire; the placeholder's staleness counts from `start`.
     for (auto& [name, kpi] : kpis_) {
@@ -80,6 +87,13 @@ Series& Engine::Impl::series_for(KpiState& kpi, const std::string& name, const L
             s.slots[i].id = next_slot_id_++;
             s.slots[i].rule = kpi.rules[i];
             s.slots[i].series = &s;
+        }
+        kpi.series.push_back(&s);
+        if (kpi.keep_history) {
+            auto& kept = histories_[it->first];
+            kept.kpi = name;
+            kept.labels = labels;
+            s.history = &kept.points;
         }
     }
     return s;
@@ -120,6 +134,9 @@ void Engine::Impl::drop_series(Series& series, Ctx& ctx) {
     }
     // The slots die with the series: forget them before finish() would read them.
     std::erase_if(touched_, [&](const Slot* s) { return s->series == &series; });
+    if (const auto kpi = kpis_.find(series.kpi); kpi != kpis_.end()) {
+        std::erase(kpi->second.series, &series);
+    }
     series_.erase(series_key(series.kpi, series.labels));
 }
 
@@ -131,31 +148,25 @@ Engine::~Engine() = default;
 StepOutput Engine::ingest(const std::vector<Sample>& samples, TimePoint now) {
     StepOutput out;
     Impl::Ctx ctx{now, out};
+    impl_->ctx_ = &ctx;
     for (const Sample& sample : samples) {
-        const auto kpi_it = impl_->kpis_.find(sample.kpi);
-        if (kpi_it == impl_->kpis_.end() || std::isnan(sample.value)) {
-            continue;
-        }
-        KpiState& kpi = kpi_it->second;
-        Series& series = impl_->series_for(kpi, sample.kpi, sample.labels);
-        if (series.sampled && sample.at < series.at) {
-            continue;
-        }
-        impl_->mark_sampled(kpi, series, ctx);
-        series.value = sample.value;
-        series.at = sample.at;
-        for (Slot& slot : series.slots) {
-            impl_->evaluate(slot, sample.value, ctx);
-            impl_->reschedule(slot);
+        impl_->process(sample, ctx);
+        // Derived values and Lua error flags that sample caused, in order.
+        while (!impl_->queue_.empty()) {
+            const Sample next = std::move(impl_->queue_.front());
+            impl_->queue_.pop_front();
+            impl_->process(next, ctx);
         }
     }
     impl_->finish(ctx);
+    impl_->ctx_ = nullptr;
     return out;
 }
 
 StepOutput Engine::advance(TimePoint now) {
     StepOutput out;
     Impl::Ctx ctx{now, out};
+    impl_->ctx_ = &ctx;
     auto& timers = impl_->timers_;
     while (!timers.empty() && *(*timers.begin())->due <= now) {
         Slot* slot = *timers.begin();
@@ -166,6 +177,7 @@ StepOutput Engine::advance(TimePoint now) {
         impl_->reschedule(*slot);
     }
     impl_->finish(ctx);
+    impl_->ctx_ = nullptr;
     return out;
 }
 
@@ -207,10 +219,12 @@ std::vector<Sample> Engine::latest() const {
 StepOutput Engine::restore(std::vector<AlertInstance> instances, TimePoint now) {
     StepOutput out;
     Impl::Ctx ctx{now, out};
+    impl_->ctx_ = &ctx;
     for (AlertInstance& inst : instances) {
         impl_->restore_one(std::move(inst), ctx);
     }
     impl_->finish(ctx);
+    impl_->ctx_ = nullptr;
     return out;
 }
 

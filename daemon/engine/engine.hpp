@@ -14,15 +14,28 @@
 /// its loop with real time; `tocsin test` and `tocsin simulate` drive it with virtual time.
 namespace tocsin::engine {
 
+/// A Lua chunk that failed or hit a sandbox limit during a step; the app logs it. The failing
+/// rule or derived KPI also gets a `TocsinRuleError` alert (label `rule`) until it works again.
+struct RuleError {
+    std::string item;     // the rule's alert name or the derived KPI's name
+    std::string path;     // "rule 'X' > lua"
+    SourceLoc where;      // YAML (or module) position of the Lua line
+    std::string message;  // "attempt to compare nil with number"
+    bool limit = false;   // an instruction, time or memory budget was hit
+};
+
 /// The effects of one engine step. The caller persists `upserted`/`removed` and writes
 /// `notifications` to the outbox in one transaction before delivering anything.
 struct StepOutput {
     std::vector<Notification> notifications;
     std::vector<AlertInstance> upserted;  // instances created or changed in this step
     std::vector<std::string> removed;     // instance keys (see instance_key()) no longer active
+    std::vector<Sample> derived;          // values of derived (lua:) KPIs computed in this step
+    std::vector<RuleError> rule_errors;   // Lua failures of this step, for the log
 
     [[nodiscard]] bool empty() const {
-        return notifications.empty() && upserted.empty() && removed.empty();
+        return notifications.empty() && upserted.empty() && removed.empty() && derived.empty() &&
+               rule_errors.empty();
     }
     void append(StepOutput&& other);
 };
@@ -59,6 +72,20 @@ public:
 
     /// Latest value of every known series (for the API and the store).
     [[nodiscard]] std::vector<Sample> latest() const;
+
+    /// How far back the history helpers look, per KPI that keeps history (see keeps_history()).
+    /// The daemon reads that much from the store at start-up and passes it to preload().
+    [[nodiscard]] std::vector<std::pair<std::string, Duration>> history_needs() const;
+
+    /// Seeds the in-memory history with stored samples (any order) without evaluating anything.
+    /// Samples of KPIs that keep no history are ignored. Call before the first ingest.
+    void preload(const std::vector<Sample>& samples);
+
+    /// Every sample held in memory for the history helpers, to carry into a new engine on reload.
+    [[nodiscard]] std::vector<Sample> history() const;
+
+    /// Bytes held by the Lua sandbox (0 without Lua); for benchmarks and status.
+    [[nodiscard]] std::size_t lua_memory() const;
 
     [[nodiscard]] const LoadedConfig& loaded() const { return *loaded_; }
 

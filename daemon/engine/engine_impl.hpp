@@ -1,9 +1,13 @@
 #pragma once
 
 #include "engine/engine.hpp"
+#include "engine/history.hpp"
+#include "engine/lua_sandbox.hpp"
 #include "engine/routing.hpp"
 
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -42,6 +46,7 @@ struct Active {
     std::string key;                         // instance_key()
     const CompiledPolicy* policy = nullptr;  // as routed at the last escalation decision
     bool seq_taken = false;                  // this decision already incremented inst.seq
+    std::string message;                     // the Lua condition's message at the last evaluation
 };
 
 /// One rule applied to one series.
@@ -59,8 +64,9 @@ struct Series {
     Labels labels;
     bool sampled = false;  // false: the placeholder of a KPI without any series yet
     double value = 0;
-    TimePoint at{};           // newest sample; for the placeholder, the engine's start
-    std::vector<Slot> slots;  // one per rule on the KPI, sized once, so Slot* stay valid
+    TimePoint at{};                    // newest sample; for the placeholder, the engine's start
+    std::vector<Slot> slots;           // one per rule on the KPI, sized once, so Slot* stay valid
+    SeriesHistory* history = nullptr;  // in Impl::histories_, when the KPI keeps history
 };
 
 struct KpiState {
@@ -68,6 +74,10 @@ struct KpiState {
     std::vector<std::size_t> rules;
     std::size_t sampled_series = 0;
     Series* placeholder = nullptr;
+    std::vector<Series*> series;  // every series of the KPI, for kpi() label matching
+    bool keep_history = false;
+    int chunk = -1;                       // a derived KPI's compiled Lua
+    std::vector<std::string> dependents;  // derived KPIs that read this one
 };
 
 struct DueLess {
@@ -91,7 +101,7 @@ using detail::Series;
 using detail::series_key;
 using detail::Slot;
 
-struct Engine::Impl {
+struct Engine::Impl : LuaKpiLookup, TemplateLua {
     Impl(const LoadedConfig& loaded, TimePoint start);
 
     // The context of one public call.
@@ -107,7 +117,17 @@ struct Engine::Impl {
     void restore_one(AlertInstance inst, Ctx& ctx);
     void drop_restored(AlertInstance inst, const RuleDef* rule, Ctx& ctx);
 
+    void process(const Sample& sample, Ctx& ctx);
     void evaluate(Slot& slot, double value, Ctx& ctx);
+    void recompute_dependents(const Sample& input, Ctx& ctx);
+    void compute_derived(KpiState& kpi, const Labels& labels, TimePoint at, Ctx& ctx);
+    LuaContext lua_context(const Series& series, const RuleDef* rule, Ctx& ctx) const;
+    void rule_failed(const std::string& item, const LuaCode& code, LuaResult&& r, Ctx& ctx);
+    void rule_works(const std::string& item, Ctx& ctx);
+    void setup_lua(const LoadedConfig& loaded);
+    [[nodiscard]] std::optional<double> kpi_value(const std::string& kpi,
+                                                  const Labels& labels) const override;
+    [[nodiscard]] std::string eval(const LuaCode& code, const TemplateContext& tc) const override;
     void on_timer(Slot& slot, TimePoint at, Ctx& ctx);
     Active& activate(Slot& slot, AlertState state, Severity severity, TimePoint at);
     void fire(Slot& slot, TimePoint at, Ctx& ctx);
@@ -139,6 +159,22 @@ struct Engine::Impl {
     std::vector<Slot*> touched_;
     Router router_;
     std::uint64_t next_slot_id_ = 1;
+
+    // Lua: null when no rule uses it.
+    std::unique_ptr<LuaSandbox> lua_;
+    std::vector<int> rule_chunks_;  // by rule index; -1 for threshold rules
+    std::unordered_map<const LuaCode*, int> template_chunks_;
+    struct KeptHistory {
+        std::string kpi;
+        Labels labels;
+        SeriesHistory points;
+    };
+    std::unordered_map<std::string, KeptHistory> histories_;  // by series_key()
+    std::deque<Sample> queue_;  // derived values and error flags waiting to be processed
+    std::map<std::string, std::string> failing_;  // item -> "file:line:col: message"
+    KpiDef error_kpi_;
+    RuleDef error_rule_;
+    mutable Ctx* ctx_ = nullptr;  // the public call in progress (template errors go to its out)
 };
 
 }  // namespace tocsin::engine

@@ -57,13 +57,40 @@ Active& Engine::Impl::activate(Slot& slot, AlertState state, Severity severity, 
 void Engine::Impl::evaluate(Slot& slot, double value, Ctx& ctx) {
     const RuleDef& rule = rule_of(slot);
     const Threshold& th = rule.threshold;
-    const Severity breached = breached_severity(th, value);
+    // What the condition says: for a threshold rule from its levels, for a Lua rule from what
+    // the chunk returned (nothing: ok, which also resolves an active alert).
+    Severity breached = Severity::None;
+    std::string message;
+    const int chunk = rule_chunks_[slot.rule];
+    if (chunk >= 0) {
+        LuaContext lc = lua_context(*slot.series, &rule, ctx);
+        if (slot.active) {
+            const AlertInstance& inst = slot.active->inst;
+            lc.severity = inst.severity;
+            lc.since = inst.state == AlertState::Firing ? inst.firing_since : inst.pending_since;
+        }
+        LuaResult r = lua_->call(chunk, LuaReturn::Condition, lc);
+        if (r.status == LuaResult::Status::Error) {
+            rule_failed(rule.alert, *rule.lua, std::move(r), ctx);
+            return;  // the alert stays as it was; TocsinRuleError says why
+        }
+        rule_works(rule.alert, ctx);
+        if (r.status == LuaResult::Status::MissingInput) {
+            return;
+        }
+        breached = r.severity;
+        message = std::move(r.message);
+    } else {
+        breached = breached_severity(th, value);
+    }
+    const bool lua = chunk >= 0;
     if (!slot.active) {
         if (breached == Severity::None) {
             return;
         }
         Active& a = activate(slot, AlertState::Pending, breached, ctx.now);
-        a.inst.threshold = threshold_bound(th, breached, value);
+        a.inst.threshold = lua ? std::nullopt : threshold_bound(th, breached, value);
+        a.message = std::move(message);
         touch(slot);
         if (rule.for_duration <= Duration::zero()) {
             fire(slot, ctx.now, ctx);
@@ -79,7 +106,7 @@ void Engine::Impl::evaluate(Slot& slot, double value, Ctx& ctx) {
     // nodata alert never had one to recover from.
     const bool was_nodata = a.inst.nodata;
     a.inst.nodata = false;
-    const bool done = was_nodata ? breached == Severity::None : recovered(th, value);
+    const bool done = (was_nodata || lua) ? breached == Severity::None : recovered(th, value);
     if (done) {
         if (a.inst.state == AlertState::Pending) {
             remove(slot, ctx);  // never notified, so nobody needs to hear it ended
@@ -91,8 +118,9 @@ void Engine::Impl::evaluate(Slot& slot, double value, Ctx& ctx) {
         return;
     }
     a.inst.clear_since.reset();
+    a.message = std::move(message);
     const Severity severity = breached != Severity::None ? breached : least_severe_level(th);
-    a.inst.threshold = threshold_bound(th, severity, value);
+    a.inst.threshold = lua ? std::nullopt : threshold_bound(th, severity, value);
     if (a.inst.state == AlertState::Pending) {
         a.inst.severity = severity;
     } else if (severity != a.inst.severity) {
@@ -257,7 +285,16 @@ void Engine::Impl::emit(Active& a,
         n.target = kpi->target;
         n.unit = kpi->unit_text;
     }
-    if (rule != nullptr) {
+    if (rule == &error_rule_) {
+        const std::string& item = n.labels["rule"];
+        const auto failing = failing_.find(item);
+        if (kind == NotificationKind::Resolved) {
+            n.summary = "Lua of '" + item + "' runs again without errors";
+        } else {
+            n.summary = "Lua of '" + item + "' fails: " +
+                        (failing != failing_.end() ? failing->second : std::string("see the log"));
+        }
+    } else if (rule != nullptr) {
         TemplateContext tc;
         tc.alert = n.alert;
         tc.kpi = n.kpi;
@@ -269,10 +306,18 @@ void Engine::Impl::emit(Active& a,
         tc.since = n.starts_at;
         tc.now = ctx.now;
         tc.labels = &n.labels;
+        tc.message = a.message;
+        tc.lua = lua_ ? this : nullptr;
+        const auto series = series_.find(series_key(a.inst.kpi, a.inst.series_labels));
+        tc.series = series != series_.end() ? &series->second : nullptr;
         if (kind == NotificationKind::Resolved) {
             n.summary = resolved_summary(n.threshold.has_value()).render(tc);
         } else if (n.nodata) {
             n.summary = nodata_summary(a.inst);
+        } else if (rule->summary.empty() && !a.message.empty()) {
+            n.summary = a.message;  // a Lua rule's message is its summary unless one is written
+        } else if (rule->summary.empty() && rule->lua) {
+            n.summary = n.kpi + " is " + n.labels["severity"] + " (" + n.alert + ")";
         } else {
             n.summary = rule->summary.render(tc);
         }

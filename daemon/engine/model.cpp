@@ -38,4 +38,13 @@ const PolicyDef* RuleSet::find_policy(const std::string& name) const {
     return it == policies.end() ? nullptr : &*it;
 }
 
+bool RuleSet::uses_lua() const {
+    const auto templated = [](const RuleDef& r) {
+        return r.summary.has_lua() || r.description.has_lua() || r.runbook.has_lua();
+    };
+    return std::any_of(kpis.begin(), kpis.end(), [](const KpiDef& k) { return k.lua; }) ||
+           std::any_of(
+               rules.begin(), rules.end(), [&](const RuleDef& r) { return r.lua || templated(r); });
+}
+
 }  // namespace tocsin::engine

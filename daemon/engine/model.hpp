@@ -91,6 +91,42 @@ struct Config {
     SourceLoc loc;
 };
 
+/// A helper call with a window written as a literal, e.g. `delta("7d")`: checked against the
+/// KPI's kept history at load time.
+struct LuaWindowUse {
+    std::string helper;  // "delta", "ago", ...
+    Duration window{0};
+    SourceLoc loc;  // the window argument
+};
+
+/// A name written as a literal argument: `kpi("cac")`, `require("scores")`.
+struct LuaNameRef {
+    std::string name;
+    SourceLoc loc;
+};
+
+/// Lua text from a rule file (a derived KPI, a rule condition or a `{{ }}` expression) with what
+/// the loader found in it. `loc` is the position of the text's first character in the YAML file;
+/// chunk line N maps to YAML line loc.line + N - 1 (block scalars start on the line after `|`).
+struct LuaCode {
+    std::string source;
+    SourceLoc loc;
+    std::string path;         // item path for messages: "rule 'X' > lua"
+    bool expression = false;  // a template expression: compiled as `return (<source>)`
+    std::vector<LuaWindowUse> windows;
+    std::vector<LuaNameRef> kpis;     // kpi("...") calls
+    std::vector<LuaNameRef> modules;  // require("...") calls
+    bool uses_history = false;        // calls a history helper (literal window or not)
+};
+
+/// A shared Lua module: `<name>.lua` in the folder of a rule file, loaded with require("name").
+struct LuaModule {
+    std::string name;
+    std::string file;
+    std::string source;
+    LuaCode code;  // the whole file as one chunk (loc is line 1, col 1)
+};
+
 /// How a KPI is displayed in messages.
 enum class Unit { None, Percent, Ratio, Money, Count, Seconds };
 
@@ -104,8 +140,21 @@ struct KpiDef {
     std::optional<double> target;
     std::string description;
     std::vector<RawEntry> params;  // the source plugin's per-KPI keys (query, pointer, ...)
+    std::optional<LuaCode> lua;    // a derived KPI: computed from other KPIs, no source
+    /// How long samples are kept in engine memory for the history helpers (`history:`). Kept
+    /// only when some Lua uses a history helper on this KPI, or `history:` is written.
+    Duration history{kDefaultHistory};
+    bool history_set = false;  // written in the file
+    SourceLoc history_loc;
     SourceLoc loc;
+
+    static constexpr Duration kDefaultHistory{std::chrono::hours(24 * 8)};
 };
+
+/// The built-in alert that fires while a rule's (or derived KPI's) Lua fails, one instance per
+/// failing item (label `rule`), and the internal KPI it watches.
+inline constexpr const char* kRuleErrorAlert = "TocsinRuleError";
+inline constexpr const char* kRuleErrorKpi = "tocsin_rule_error";
 
 enum class Comparison { Above, Below, Outside, Inside };
 
@@ -149,7 +198,8 @@ struct RuleDef {
     Template runbook;
     std::string policy;  // empty: routes, then default_policy
     SourceLoc policy_loc;
-    SourceLoc loc;  // position of `alert:`
+    std::optional<LuaCode> lua;  // a Lua condition instead of a threshold
+    SourceLoc loc;               // position of `alert:`
 };
 
 struct PolicyStep {
@@ -171,10 +221,13 @@ struct RuleSet {
     std::vector<KpiDef> kpis;
     std::vector<RuleDef> rules;
     std::vector<PolicyDef> policies;
-    std::vector<std::string> files;  // the rule files read, in order
+    std::vector<std::string> files;            // the rule files read, in order
+    std::map<std::string, LuaModule> modules;  // required Lua modules, by name
 
     [[nodiscard]] const KpiDef* find_kpi(const std::string& name) const;
     [[nodiscard]] const PolicyDef* find_policy(const std::string& name) const;
+    /// Whether any KPI or rule uses Lua (the engine then creates its sandbox).
+    [[nodiscard]] bool uses_lua() const;
 };
 
 /// A whole loaded configuration: what `tocsin check` validates and a reload swaps in.

@@ -1,4 +1,5 @@
 #include "engine/loader.hpp"
+#include "engine/lua_loader.hpp"
 #include "engine/rule_parser.hpp"
 #include "engine/yaml_util.hpp"
 
@@ -16,7 +17,7 @@ using yaml::Reader;
 const std::vector<std::string> kFileKeys{"kpis", "rules", "policies"};
 const std::vector<std::string> kLaterFileKeys{"calendars", "reports"};
 const std::vector<std::string> kKpiHostKeys{
-    "source", "every", "unit", "target", "description", "lua"};
+    "source", "every", "unit", "target", "description", "lua", "history"};
 const std::vector<std::string> kPolicyKeys{"steps"};
 const std::vector<std::string> kStepKeys{"after", "notify", "severity"};
 
@@ -114,6 +115,25 @@ public:
     }
 
 private:
+    /// A derived KPI is computed, never collected: no source, poll interval or source keys.
+    void check_derived(Reader& r,
+                       const std::vector<Field>& fields,
+                       const Field& lua,
+                       const std::string& path) {
+        for (const Field& f : fields) {
+            if (&f == &lua || f.key == "unit" || f.key == "target" || f.key == "description" ||
+                f.key == "history") {
+                continue;
+            }
+            r.error(f.key_loc,
+                    path,
+                    "'" + f.key +
+                        "' is for collected KPIs; a lua KPI is computed from other KPIs, so "
+                        "remove '" +
+                        f.key + "' or 'lua'");
+        }
+    }
+
     // True when `name` is new; otherwise reports the duplicate with the first definition.
     bool claim(std::map<std::string, SourceLoc>& seen,
                const std::string& kind,
@@ -172,9 +192,16 @@ private:
                 } else if (f.key == "description") {
                     kpi.description = r.string(f, key_path).value_or("");
                 } else if (f.key == "lua") {
-                    r.error(f.key_loc,
-                            key_path,
-                            "lua KPIs arrive with the Lua support; not available in this version");
+                    kpi.lua = parse_lua(r, f, key_path);
+                } else if (f.key == "history") {
+                    if (auto d = r.duration(f, key_path)) {
+                        if (d->count() <= 0) {
+                            r.error(f.loc, key_path, "must be longer than 0s");
+                        }
+                        kpi.history = *d;
+                        kpi.history_set = true;
+                        kpi.history_loc = f.loc;
+                    }
                 } else {
                     // The source plugin's per-KPI keys; the plugin host checks them.
                     kpi.params.push_back(
@@ -184,7 +211,17 @@ private:
             if (find(*fields, "source") == nullptr && find(*fields, "lua") == nullptr) {
                 r.error(item.key_loc,
                         path,
-                        "missing required key 'source'; name a source from tocsin.yaml");
+                        "missing required key 'source'; name a source from tocsin.yaml (or "
+                        "compute the KPI with lua:)");
+            }
+            if (const Field* lua = find(*fields, "lua")) {
+                check_derived(r, *fields, *lua, path);
+            }
+            if (kpi.name == kRuleErrorKpi) {
+                r.error(item.key_loc,
+                        path,
+                        "the KPI name '" + kpi.name +
+                            "' is reserved for tocsin's own Lua error alerts; choose another name");
             }
             set_.kpis.push_back(std::move(kpi));
         }
@@ -312,6 +349,7 @@ void load_rules_into(const std::vector<std::string>& paths, Diagnostics& diags, 
         loader.load(path);
     }
     loader.check_references();
+    check_lua(set, diags);
 }
 
 }  // namespace detail

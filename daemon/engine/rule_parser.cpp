@@ -1,5 +1,7 @@
 #include "engine/rule_parser.hpp"
 
+#include "engine/lua_check.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -308,6 +310,24 @@ Template parse_template(Reader& r, const Field& f, const std::string& path) {
 
 }  // namespace
 
+std::optional<LuaCode> parse_lua(Reader& r, const Field& f, const std::string& path) {
+    const auto text = r.literal(f, path);
+    if (!text) {
+        return std::nullopt;
+    }
+    LuaCode code;
+    code.source = *text;
+    code.loc = r.text_loc(f.node, f.loc);
+    code.path = path;
+    if (code.source.find_first_not_of(" \t\r\n") == std::string::npos) {
+        r.error(
+            f.loc, path, "the Lua code is empty; write e.g. return kpi(\"ltv\") / kpi(\"cac\")");
+        return std::nullopt;
+    }
+    lua::analyze(code, r.diags());
+    return code;
+}
+
 std::string show_number(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", v);
@@ -370,15 +390,34 @@ std::optional<RuleDef> parse_rule(Reader& r,
                 rule.policy_loc = f.loc;
             }
         } else if (f.key == "lua") {
-            r.error(f.key_loc,
-                    key_path,
-                    "lua rules arrive with the Lua support; not available in this version");
+            rule.lua = parse_lua(r, f, key_path);
         }
     }
     if (find(*fields, "kpi") == nullptr) {
         r.error(rule.loc, path, "missing required key 'kpi'; name the KPI this rule watches");
     }
     parse_threshold(r, *fields, rule, path);
+    if (find(*fields, "lua") != nullptr) {
+        for (const Field& f : *fields) {
+            const bool threshold_key =
+                std::find(kComparisons.begin(), kComparisons.end(), f.key) != kComparisons.end() ||
+                f.key == "recover";
+            if (threshold_key) {
+                r.error(f.key_loc,
+                        path,
+                        "'" + f.key +
+                            "' is for threshold rules; a Lua rule returns its severity (and "
+                            "resolves by returning nothing), so remove '" +
+                            f.key + "' or 'lua'");
+            }
+        }
+    }
+    if (rule.alert == kRuleErrorAlert) {
+        r.error(rule.loc,
+                path,
+                "the alert name '" + rule.alert +
+                    "' is reserved for tocsin's own Lua error alerts; choose another name");
+    }
     return rule;
 }
 

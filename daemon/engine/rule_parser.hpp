@@ -22,6 +22,11 @@ std::optional<RuleDef> parse_rule(yaml::Reader& reader,
 /// rule -> KPI). Keeps whatever could be read, so callers can cross-check even after errors.
 void load_rules_into(const std::vector<std::string>& paths, Diagnostics& diags, RuleSet& set);
 
+/// Reads a `lua:` value and runs the static Lua checks on it (syntax, names, literal arguments).
+std::optional<LuaCode> parse_lua(yaml::Reader& reader,
+                                 const yaml::Field& f,
+                                 const std::string& path);
+
 /// A number as messages show it: "0.3", "1e+06", "12".
 std::string show_number(double v);
 

@@ -36,6 +36,7 @@ public:
     }
 
     void ingest(const std::vector<Sample>& samples, TimePoint t) {
+        stored_samples_.insert(stored_samples_.end(), samples.begin(), samples.end());
         apply(engine_->ingest(samples, t));
     }
 
@@ -47,6 +48,8 @@ public:
             persisted.push_back(inst);
         }
         engine_ = std::make_unique<Engine>(loaded_, t);
+        // As the daemon does at start-up: the history helpers get what the store kept.
+        engine_->preload(stored_samples_);
         apply(engine_->restore(std::move(persisted), t));
     }
 
@@ -56,6 +59,9 @@ private:
     void apply(StepOutput out) {
         for (auto& n : out.notifications) {
             sent.push_back(std::move(n));
+        }
+        for (auto& d : out.derived) {
+            stored_samples_.push_back(std::move(d));
         }
         for (auto& i : out.upserted) {
             std::string key = instance_key(i.rule, i.fingerprint);
@@ -69,6 +75,7 @@ private:
     std::shared_ptr<const LoadedConfig> loaded_;
     std::unique_ptr<Engine> engine_;
     std::map<std::string, AlertInstance> store_;
+    std::vector<Sample> stored_samples_;  // what the store's sample history would hold
 };
 
 std::vector<Notification> simulate(const TestFile& file, const TestCase& c) {

@@ -1,7 +1,11 @@
 #include "engine/template.hpp"
 
 #include "engine/alert.hpp"
+#include "engine/format.hpp"
+#include "engine/lua_check.hpp"
+#include "engine/model.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -27,109 +31,6 @@ bool is_ident_char(char c) {
 }
 bool is_space(char c) {
     return c == ' ' || c == '\t';
-}
-
-std::string trim_negative_zero(std::string s) {
-    if (s.size() > 1 && s[0] == '-' && s.find_first_not_of("-0.%") == std::string::npos) {
-        s.erase(0, 1);
-    }
-    return s;
-}
-
-std::optional<std::string> non_finite(double v) {
-    if (std::isnan(v)) {
-        return "NaN";
-    }
-    if (std::isinf(v)) {
-        return v > 0 ? "+Inf" : "-Inf";
-    }
-    return std::nullopt;
-}
-
-std::string format_num(double v) {
-    if (auto s = non_finite(v)) {
-        return *s;
-    }
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.4f", v);
-    std::string s = buf;
-    while (!s.empty() && s.back() == '0') {
-        s.pop_back();
-    }
-    if (!s.empty() && s.back() == '.') {
-        s.pop_back();
-    }
-    return trim_negative_zero(s);
-}
-
-std::string format_pct(double v) {
-    if (auto s = non_finite(v)) {
-        return *s;
-    }
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.1f%%", v * 100);
-    return trim_negative_zero(buf);
-}
-
-std::string format_dur(double seconds) {
-    if (auto s = non_finite(seconds)) {
-        return *s;
-    }
-    return format_duration(Duration{std::llround(seconds * 1000)});
-}
-
-std::string format_money(double v) {
-    if (auto s = non_finite(v)) {
-        return *s;
-    }
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.2f", std::fabs(v));
-    const std::string plain = buf;
-    const std::size_t dot = plain.find('.');
-    const std::string whole = plain.substr(0, dot);
-    std::string grouped;
-    for (std::size_t i = 0; i < whole.size(); ++i) {
-        if (i > 0 && (whole.size() - i) % 3 == 0) {
-            grouped += ',';
-        }
-        grouped += whole[i];
-    }
-    std::string out = (v < 0 && plain != "0.00") ? "-" : "";
-    return out + grouped + plain.substr(dot);
-}
-
-std::string format_by_unit(double v, Unit unit) {
-    switch (unit) {
-        case Unit::Percent:
-            return format_pct(v);
-        case Unit::Money:
-            return format_money(v);
-        case Unit::Seconds:
-            return format_dur(v);
-        case Unit::None:
-        case Unit::Ratio:
-        case Unit::Count:
-            break;
-    }
-    return format_num(v);
-}
-
-const char* unit_name(Unit unit) {
-    switch (unit) {
-        case Unit::None:
-            return "";
-        case Unit::Percent:
-            return "percent";
-        case Unit::Ratio:
-            return "ratio";
-        case Unit::Money:
-            return "money";
-        case Unit::Count:
-            return "count";
-        case Unit::Seconds:
-            return "seconds";
-    }
-    return "";
 }
 
 std::optional<double> numeric(const std::string& name, const TemplateContext& ctx) {
@@ -308,7 +209,103 @@ private:
     Diagnostics& diags_;
 };
 
+/// Whether `body` has the old fixed form's shape (a name, or a helper applied to a name): those
+/// keep the old parser's messages when they are wrong.
+bool looks_simple(std::string_view body) {
+    return std::all_of(body.begin(), body.end(), [](char c) {
+        return is_ident_char(c) || c == '.' || c == '(' || c == ')' || is_space(c);
+    });
+}
+
+/// Whether every name in a simple-looking body belongs to the old fixed form: then the old
+/// parser's message (e.g. "pct() takes value, threshold or target") is the one to show.
+bool only_old_names(const std::string& body) {
+    std::size_t i = 0;
+    while (i < body.size()) {
+        if (!is_ident_start(body[i])) {
+            ++i;
+            continue;
+        }
+        const std::size_t start = i;
+        while (i < body.size() && (is_ident_char(body[i]) || body[i] == '.')) {
+            ++i;
+        }
+        const std::string name = body.substr(start, i - start);
+        const bool old = name.rfind("labels", 0) == 0 ||
+                         std::find(kNames.begin(), kNames.end(), name) != kNames.end() ||
+                         std::find(kHelpers.begin(), kHelpers.end(), name) != kHelpers.end();
+        if (!old) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::optional<Template::Part> parse_expression(const std::string& text,
+                                               std::size_t open,
+                                               std::size_t close,
+                                               const SourceLoc& loc,
+                                               const std::string& path,
+                                               Diagnostics& diags) {
+    const std::string body = text.substr(open + 2, close - open - 2);
+    Diagnostics old_diags;
+    ExprParser parser(text, open + 2, close, loc, path, old_diags);
+    if (auto part = parser.parse(open)) {
+        return part;
+    }
+    const auto first = body.find_first_not_of(" \t");
+    const bool blank = first == std::string::npos;
+    const bool bare_labels =
+        !blank && body.substr(first, body.find_last_not_of(" \t") - first + 1) == "labels";
+    auto code = std::make_shared<LuaCode>();
+    code->source = body;
+    code->loc = position(text, open + 2, loc);
+    code->path = path;
+    code->expression = true;
+    if (blank || bare_labels) {
+        diags.append(old_diags);
+        return std::nullopt;
+    }
+    if (looks_simple(body) && only_old_names(body)) {
+        diags.append(old_diags);
+        return std::nullopt;
+    }
+    if (looks_simple(body)) {
+        Diagnostics lua_diags;
+        lua::analyze(*code, lua_diags);
+        if (lua_diags.has_errors()) {
+            diags.append(old_diags);
+            return std::nullopt;
+        }
+    } else {
+        const int before = diags.error_count();
+        lua::analyze(*code, diags);
+        if (diags.error_count() > before) {
+            return std::nullopt;
+        }
+    }
+    Template::Part part;
+    part.is_expr = true;
+    part.lua = std::move(code);
+    return part;
+}
+
 }  // namespace
+
+bool Template::has_lua() const {
+    return std::any_of(
+        parts_.begin(), parts_.end(), [](const Part& p) { return p.lua != nullptr; });
+}
+
+std::vector<const LuaCode*> Template::lua_parts() const {
+    std::vector<const LuaCode*> out;
+    for (const Part& p : parts_) {
+        if (p.lua) {
+            out.push_back(p.lua.get());
+        }
+    }
+    return out;
+}
 
 Template Template::parse(const std::string& text,
                          const SourceLoc& loc,
@@ -343,10 +340,9 @@ Template Template::parse(const std::string& text,
             ok = false;
             break;
         }
-        ExprParser parser(text, open + 2, close, loc, path, diags);
-        if (auto part = parser.parse(open)) {
+        if (auto part = parse_expression(text, open, close, loc, path, diags)) {
             if (!literal.empty()) {
-                t.parts_.push_back(Part{false, std::move(literal), ""});
+                t.parts_.push_back(Part{false, std::move(literal), "", nullptr});
                 literal.clear();
             }
             t.parts_.push_back(std::move(*part));
@@ -356,7 +352,7 @@ Template Template::parse(const std::string& text,
         pos = close + 2;
     }
     if (!literal.empty()) {
-        t.parts_.push_back(Part{false, std::move(literal), ""});
+        t.parts_.push_back(Part{false, std::move(literal), "", nullptr});
     }
     if (!ok) {
         // A broken template is never rendered: the load fails as a whole.
@@ -370,6 +366,11 @@ std::string Template::render(const TemplateContext& ctx) const {
     for (const Part& part : parts_) {
         if (!part.is_expr) {
             out += part.text;
+            continue;
+        }
+        if (part.lua) {
+            out +=
+                ctx.lua != nullptr ? ctx.lua->eval(*part.lua, ctx) : "{{" + part.lua->source + "}}";
             continue;
         }
         const std::string& name = part.text;

@@ -2,20 +2,24 @@
 
 #include "engine/diagnostics.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 /// `{{ expr }}` templates in summary, description, runbook and label values.
 ///
-/// An expression is a name (`value`, `threshold`, `target`, `severity`, `kpi`, `alert`, `since`,
-/// `unit`), a label (`labels.team`), or a helper call on one of those: `pct(x)` (ratio shown as a
-/// percentage, "25.0%"), `num(x)` (a plain number, "1234.5"), `dur(x)` (seconds as "1h30m"). Bare
-/// `value`, `threshold` and `target` are formatted by the KPI's unit. The Lua issue replaces the
-/// evaluator with Lua behind the same syntax, so files written now keep working.
+/// An expression in the old, fixed form is rendered in C++ without Lua: a name (`value`,
+/// `threshold`, `target`, `severity`, `kpi`, `alert`, `since`, `unit`), a label (`labels.team`), or
+/// a helper call on one of those: `pct(x)` (ratio shown as a percentage, "25.0%"), `num(x)` (a
+/// plain number, "1234.5"), `dur(x)` (seconds as "1h30m"). Bare `value`, `threshold` and `target`
+/// are formatted by the KPI's unit. Every other expression is a Lua expression (`{{
+/// pct(delta("7d")) }}`, `{{ value > 1 and "high" or "ok" }}`) with the same helpers and context as
+/// Lua rules, checked at load time and run by the engine's sandbox.
 namespace tocsin::engine {
 
 struct TemplateContext;  // defined in engine/alert.hpp
+struct LuaCode;          // defined in engine/model.hpp
 
 class Template {
 public:
@@ -33,12 +37,16 @@ public:
     [[nodiscard]] std::string render(const TemplateContext& ctx) const;
 
     [[nodiscard]] bool empty() const { return parts_.empty(); }
+    /// Whether any expression needs Lua; the engine compiles lua_parts() into its sandbox.
+    [[nodiscard]] bool has_lua() const;
+    [[nodiscard]] std::vector<const LuaCode*> lua_parts() const;
     [[nodiscard]] const std::string& source() const { return source_; }
 
     struct Part {
         bool is_expr = false;
         std::string text;    // literal text, or for an expression the name ("value", "labels.team")
         std::string helper;  // "", "pct", "num" or "dur"
+        std::shared_ptr<const LuaCode> lua;  // a Lua expression (text and helper stay empty)
     };
 
 private:

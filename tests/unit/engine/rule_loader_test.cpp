@@ -206,7 +206,7 @@ TEST_CASE("kpi problems are reported at their keys", "[loader][rules]") {
     every: soon
     target: abc
   b:
-    lua: return 1
+    lua: return kpi("nope")
   c: 42
 )",
                                l);
@@ -219,10 +219,7 @@ TEST_CASE("kpi problems are reported at their keys", "[loader][rules]") {
         l.diags,
         path + ":3:12: error: kpi 'a' > every: 'soon' is not a duration; use e.g. 30s or 2m");
     require_diag(l.diags, path + ":4:13: error: kpi 'a' > target: expected a number, got 'abc'");
-    require_diag(l.diags,
-                 path +
-                     ":6:5: error: kpi 'b' > lua: lua KPIs arrive with the Lua support; not "
-                     "available in this version");
+    require_diag(l.diags, path + ":6:21: error: kpi 'b' > lua: unknown kpi 'nope'");
     require_diag(l.diags, path + ":7:6: error: kpi 'c': expected a map of keys, got '42'");
     CHECK(l.diags.error_count() == 5);
 }
@@ -245,7 +242,7 @@ rules:
     above: { warning: 1 }
   - alert: C
     kpi: k
-    lua: return "warning"
+    lua: return detla("1h")
 )",
                                l);
     CHECK_FALSE(l.set.has_value());
@@ -270,8 +267,8 @@ rules:
             ":11:12: error: rule 'B': missing required key 'kpi'; name the KPI this rule watches");
     require_diag(l.diags,
                  path +
-                     ":15:5: error: rule 'C' > lua: lua rules arrive with the Lua support; not "
-                     "available in this version");
+                     ":15:17: error: rule 'C' > lua: unknown helper 'detla' (did you mean "
+                     "'delta'?); helpers: delta,");
     CHECK(l.diags.error_count() == 6);
 }
 

@@ -167,10 +167,10 @@ TEST_CASE("template reports empty and unreadable expressions", "[template]") {
         CHECK(d.loc.col == 14 + 2);
         CHECK(d.message.find("empty expression") == 0);
     }
-    SECTION("operator") {
-        const Diagnostic d = parse_error("{{ value + 1 }}");
-        CHECK(d.loc.col == 14 + 9);
-        CHECK(d.message.find("cannot read this expression") == 0);
+    SECTION("Lua syntax") {
+        const Diagnostic d = parse_error("{{ value + }}");
+        CHECK(d.loc.col == 14 + 2 + 8);  // just after the dangling '+'
+        CHECK(d.message.find("Lua: unexpected symbol near <eof>") == 0);
     }
     SECTION("labels without a name") {
         const Diagnostic d = parse_error("{{ labels }}");
