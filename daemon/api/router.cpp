@@ -5,6 +5,39 @@
 namespace tocsin::api {
 namespace {
 
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/// Decodes %XX escapes of one path segment (an id may contain an escaped '/').
+std::string percent_decode(const std::string& segment) {
+    std::string out;
+    out.reserve(segment.size());
+    for (std::size_t i = 0; i < segment.size(); ++i) {
+        if (segment[i] == '%' && i + 2 < segment.size()) {
+            const int hi = hex_digit(segment[i + 1]);
+            const int lo = hex_digit(segment[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                out.push_back(static_cast<char>(hi * 16 + lo));
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back(segment[i]);
+    }
+    return out;
+}
+
+/// Splits an encoded path at '/' and decodes each segment.
 std::vector<std::string> split_path(const std::string& path) {
     std::vector<std::string> out;
     std::size_t start = 0;
@@ -14,7 +47,7 @@ std::vector<std::string> split_path(const std::string& path) {
             end = path.size();
         }
         if (end > start) {
-            out.push_back(path.substr(start, end - start));
+            out.push_back(percent_decode(path.substr(start, end - start)));
         }
         start = end + 1;
     }

@@ -150,7 +150,7 @@ private:
             send_error(400, "malformed request target");
             return;
         }
-        request.path = std::string(url->path());
+        request.path = std::string(url->encoded_path());
         for (const auto& param : url->params()) {
             request.query[param.key] = param.value;
         }

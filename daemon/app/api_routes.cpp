@@ -347,7 +347,7 @@ public:
     void samples(const Request& req, const Reply& reply) {
         auto parsed = parse_pushed_samples(req.content_type, req.body, b_.config(), wall_now());
         if (!parsed.error.empty()) {
-            reply(api::json_error(400, parsed.error));
+            reply(api::json_error(parsed.unsupported_type ? 415 : 400, parsed.error));
             return;
         }
         const auto outcome = b_.push(std::move(parsed.samples), std::move(parsed.rejected));

@@ -15,6 +15,8 @@ namespace json = boost::json;
 namespace {
 
 constexpr int kUnreachable = 3;
+constexpr char kAlertRow[] = "{:<16}  {:<24} {:<8} {:<8} {:>12}  {:<24}  {}\n";
+constexpr char kNotificationRow[] = "{:<24}  {:<9} {:<16} {:<24} {:<15} {:>3}  {}\n";
 
 std::string str(const json::value& v) {
     if (v.is_string()) {
@@ -24,6 +26,14 @@ std::string str(const json::value& v) {
         return "-";
     }
     return json::serialize(v);
+}
+
+/// Numbers as people read them: 150 rather than 1.5E2.
+std::string num(const json::value& v) {
+    if (v.is_number()) {
+        return fmt::format("{:.6g}", v.to_number<double>());
+    }
+    return str(v);
 }
 
 std::string labels_text(const json::value& v) {
@@ -149,23 +159,17 @@ int command_alerts(const ClientOptions& options, const std::string& state) {
         std::cout << "no pending or firing alerts\n";
         return 0;
     }
-    std::cout << fmt::format("{:<16}  {:<24} {:<8} {:<8} {:>12}  {:<20}  {}\n",
-                             "ID",
-                             "ALERT",
-                             "STATE",
-                             "SEVERITY",
-                             "VALUE",
-                             "SINCE",
-                             "LABELS");
+    std::cout << fmt::format(
+        kAlertRow, "ID", "ALERT", "STATE", "SEVERITY", "VALUE", "SINCE", "LABELS");
     for (const auto& a : alerts) {
         const auto& o = a.as_object();
         const bool firing = str(o.at("state")) == "firing";
-        std::cout << fmt::format("{:<16}  {:<24} {:<8} {:<8} {:>12}  {:<20}  {}\n",
+        std::cout << fmt::format(kAlertRow,
                                  str(o.at("id")),
                                  str(o.at("rule")),
                                  str(o.at("state")),
                                  str(o.at("severity")),
-                                 o.at("nodata").as_bool() ? "no data" : str(o.at("value")),
+                                 o.at("nodata").as_bool() ? "no data" : num(o.at("value")),
                                  str(firing ? o.at("firing_since") : o.at("pending_since")),
                                  labels_text(o.at("labels")));
     }
@@ -227,7 +231,7 @@ int command_notifications(const ClientOptions& options,
         std::cout << "no notifications\n";
         return 0;
     }
-    std::cout << fmt::format("{:<20}  {:<9} {:<16} {:<24} {:<15} {:>3}  {}\n",
+    std::cout << fmt::format(kNotificationRow,
                              "CREATED",
                              "STATE",
                              "NOTIFIER",
@@ -237,15 +241,15 @@ int command_notifications(const ClientOptions& options,
                              "LAST ANSWER / ID");
     for (const auto& item : items) {
         const auto& o = item.as_object();
-        std::cout << fmt::format("{:<20}  {:<9} {:<16} {:<24} {:<15} {:>3}  {}\n      {}\n",
+        std::cout << fmt::format(kNotificationRow,
                                  str(o.at("created_at")),
                                  str(o.at("state")),
                                  str(o.at("notifier")),
                                  str(o.at("alert")),
                                  str(o.at("kind")),
                                  str(o.at("attempts")),
-                                 str(o.at("last_detail")),
-                                 str(o.at("id")));
+                                 str(o.at("last_detail")))
+                  << "      id " << str(o.at("id")) << "\n";
     }
     return 0;
 }

@@ -65,8 +65,10 @@ std::shared_ptr<Runtime> instantiate(CheckedConfig checked) {
             ok = false;
             continue;
         }
-        rt->notifiers[n.name] = NotifierHandle{
-            std::shared_ptr<plugin_host::NotifierInstance>(std::move(made).value()), n.timeout};
+        rt->notifiers[n.name] =
+            NotifierHandle{std::shared_ptr<plugin_host::NotifierInstance>(std::move(made).value()),
+                           n.timeout,
+                           n.delivery};
     }
     if (!ok) {
         return nullptr;

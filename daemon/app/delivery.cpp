@@ -1,6 +1,7 @@
 #include "app/delivery.hpp"
 
 #include "app/log.hpp"
+#include "app/notification_json.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -8,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -59,6 +61,12 @@ struct Delivery::Impl {
     asio::steady_timer pump_timer;
     asio::steady_timer prune_timer;
     std::set<std::string> busy;  // notifier instances with a send in flight
+    struct Bucket {
+        double tokens = 0;
+        TimePoint refilled{};
+    };
+    std::map<std::string, Bucket> buckets;  // rate limits, by notifier instance
+    std::set<std::string> failing_over;     // notifiers whose last outcome was a reroute
     bool started = false;
     bool stopping = false;
     std::mt19937_64 rng;
@@ -110,6 +118,28 @@ struct Delivery::Impl {
         return Duration{static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(rng))};
     }
 
+    /// Takes a token of the notifier's rate limit; how long to wait for one (0: taken).
+    Duration take_token(const std::string& notifier, const DeliveryPolicy& policy, TimePoint now) {
+        if (!policy.rate_limit) {
+            return Duration{0};
+        }
+        const auto& limit = *policy.rate_limit;
+        auto [it, fresh] = buckets.try_emplace(notifier, Bucket{limit.burst, now});
+        auto& b = it->second;
+        if (!fresh) {
+            const double elapsed_s = std::chrono::duration<double>(now - b.refilled).count();
+            b.tokens = std::min(limit.burst, b.tokens + elapsed_s * limit.per_second);
+            b.refilled = now;
+        }
+        if (b.tokens >= 1.0) {
+            b.tokens -= 1.0;
+            return Duration{0};
+        }
+        const double wait_s = (1.0 - b.tokens) / limit.per_second;
+        return std::max(Duration{1},
+                        Duration{static_cast<std::int64_t>(std::ceil(wait_s * 1000.0))});
+    }
+
     /// Sends the oldest pending notification of every idle notifier, then sleeps until the next
     /// one is due. Runs after every commit, every send result and on its timer.
     void pump() {
@@ -143,12 +173,16 @@ struct Delivery::Impl {
                     item.notifier);  // let the next item of that name be considered next pump
                 continue;
             }
-            if (item.next_attempt_at > now) {
-                next_due =
-                    next_due ? std::min(*next_due, item.next_attempt_at) : item.next_attempt_at;
-                continue;
+            auto due = item.next_attempt_at;
+            if (due <= now) {
+                const auto wait = take_token(item.notifier, it->second.policy, now);
+                if (wait.count() == 0) {
+                    send(std::move(item), it->second);
+                    continue;
+                }
+                due = now + wait;
             }
-            send(std::move(item), it->second);
+            next_due = next_due ? std::min(*next_due, due) : due;
         }
         if (next_due) {
             arm_pump(*next_due);
@@ -191,12 +225,17 @@ struct Delivery::Impl {
                 log::error(
                     "store", "cannot record delivery of '{}': {}", item.id, r.error().text());
             }
+            if (failing_over.erase(item.notifier) != 0) {
+                log::info(component, "delivering again; its fallback is no longer used");
+            }
             log::info(component,
                       "delivered {} of alert '{}' ({}): {}",
                       item.kind,
                       item.alert,
                       item.id,
                       result.detail);
+        } else if (should_reroute(item, result, now)) {
+            reroute(item, result.detail, now);
         } else if (result.status == TOCSIN_RETRY && now - item.created_at < options.give_up_after) {
             const auto wait = backoff(item.attempts, result.retry_after_ms);
             if (auto r = store.mark_retry(item.id, now + wait, result.detail); !r) {
@@ -211,6 +250,52 @@ struct Delivery::Impl {
             record_failure(item, result.detail);
         }
         pump();
+    }
+
+    bool should_reroute(const store::OutboxItem& item,
+                        const plugin_host::NotifierInstance::SendResult& result,
+                        TimePoint now) {
+        const auto current = snapshot_notifiers();
+        auto self = current.find(item.notifier);
+        if (self == current.end()) {
+            return false;
+        }
+        const auto& policy = self->second.policy;
+        if (policy.fallback.empty() || current.count(policy.fallback) == 0) {
+            return false;
+        }
+        return result.status != TOCSIN_RETRY || failing_over.count(item.notifier) != 0 ||
+               item.attempts + 1 >= policy.fallback_attempts ||
+               now - item.created_at >= policy.fallback_after;
+    }
+
+    void reroute(const store::OutboxItem& item, const std::string& detail, TimePoint now) {
+        const auto current = snapshot_notifiers();
+        const auto& fallback = current.at(item.notifier).policy.fallback;
+        store::OutboxItem copy = item;
+        copy.id = item.id + "~" + fallback;
+        copy.notifier = fallback;
+        copy.attempts = 0;
+        copy.next_attempt_at = now;
+        copy.last_detail.clear();
+        copy.payload_json =
+            reroute_payload(item.payload_json, copy.id, fallback, item.notifier, detail);
+        if (auto r = store.reroute(item.id, now, detail, copy); !r) {
+            log::error("store",
+                       "cannot hand '{}' to fallback '{}': {}",
+                       item.id,
+                       fallback,
+                       r.error().text());
+            return;
+        }
+        failing_over.insert(item.notifier);
+        log::warning("notify '" + item.notifier + "'",
+                     "delivery failed: {}; {} of alert '{}' goes to fallback '{}' ({})",
+                     detail,
+                     item.kind,
+                     item.alert,
+                     fallback,
+                     copy.id);
     }
 
     void record_failure(const store::OutboxItem& item, const std::string& why) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/notifier_keys.hpp"
 #include "app/worker_pool.hpp"
 #include "engine/time.hpp"
 #include "plugin_host/instances.hpp"
@@ -11,6 +12,13 @@
 #include <string>
 
 /// The store thread: commits engine steps to SQLite in order, and delivers the outbox.
+///
+/// Each notifier's `rate_limit` is a token bucket: a notification waits in the outbox for its
+/// token rather than being refused by the far end. A notifier with a `fallback` hands a
+/// notification over (state `rerouted`, and a new item for the fallback marked `via_fallback`)
+/// when it failed permanently, after `fallback_attempts` failed attempts, or once it has waited
+/// `fallback_after`; while the notifier keeps failing, each later notification is handed over
+/// after its first failed attempt, and the first success ends that.
 ///
 /// Every notification is in the outbox (committed together with the alert state that caused it)
 /// before any attempt to send it. Per notifier instance the outbox is delivered strictly in order,
@@ -24,6 +32,7 @@ namespace tocsin::app {
 struct NotifierHandle {
     std::shared_ptr<plugin_host::NotifierInstance> instance;
     engine::Duration timeout{};
+    DeliveryPolicy policy;  // fallback and rate limit
 };
 using NotifierMap = std::map<std::string, NotifierHandle>;
 

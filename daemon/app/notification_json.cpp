@@ -71,4 +71,29 @@ std::string render_notification_json(const engine::Notification& n,
     return boost::json::serialize(root);
 }
 
+std::string reroute_payload(const std::string& payload_json,
+                            const std::string& id,
+                            const std::string& receiver,
+                            const std::string& failed_notifier,
+                            const std::string& failure) {
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(payload_json, ec);
+    if (ec || !doc.is_object()) {
+        return payload_json;  // written by this daemon; cannot happen short of disk corruption
+    }
+    auto& root = doc.as_object();
+    root["id"] = id;
+    root["receiver"] = receiver;
+    root["via_fallback"] = failed_notifier;
+    if (auto* message = root.if_contains("message"); message != nullptr && message->is_object()) {
+        auto& m = message->as_object();
+        const std::string note =
+            "(Sent via fallback: " + failed_notifier + " failed: " + failure + ")";
+        if (auto* text = m.if_contains("text"); text != nullptr && text->is_string()) {
+            m["text"] = std::string(text->get_string()) + "\n\n" + note;
+        }
+    }
+    return boost::json::serialize(root);
+}
+
 }  // namespace tocsin::app

@@ -169,16 +169,8 @@ void check_fallbacks(const std::vector<engine::PluginInstanceConfig>& notifiers,
         if (fb.empty()) {
             continue;
         }
+        // The loader has checked that the name exists and is not the notifier itself.
         const auto& inst = notifiers[i];
-        const auto exists = std::any_of(
-            notifiers.begin(), notifiers.end(), [&](const auto& n) { return n.name == fb; });
-        if (!exists || fb == inst.name) {
-            diags.error(inst.loc,
-                        where(inst, "fallback"),
-                        fb == inst.name ? "a notifier cannot be its own fallback"
-                                        : fmt::format("no notifier named '{}'", fb));
-            continue;
-        }
         // Follow the chain; meeting this notifier again is a cycle.
         std::string at = fb;
         std::string chain = inst.name + " -> " + fb;

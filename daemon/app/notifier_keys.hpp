@@ -41,7 +41,7 @@ struct DeliveryPolicy {
 [[nodiscard]] DeliveryPolicy take_delivery_keys(engine::PluginInstanceConfig& inst,
                                                 engine::Diagnostics& diags);
 
-/// `fallback` must name another configured notifier, and fallbacks must not form a cycle.
+/// Fallbacks must not form a cycle (the config loader checks that each names another notifier).
 void check_fallbacks(const std::vector<engine::PluginInstanceConfig>& notifiers,
                      const std::vector<DeliveryPolicy>& policies,
                      engine::Diagnostics& diags);

@@ -172,6 +172,7 @@ ParsedPush parse_pushed_samples(const std::string& content_type,
         parse_text(body, config, now, out);
     } else {
         out.error = "Content-Type must be application/json or text/plain (Prometheus text format)";
+        out.unsupported_type = true;
     }
     return out;
 }

@@ -16,6 +16,7 @@ struct ParsedPush {
     std::vector<engine::Sample> samples;
     std::vector<std::string> rejected;  // "sample 2: no push KPI named 'x'"
     std::string error;                  // the body as a whole is unreadable; nothing accepted
+    bool unsupported_type = false;      // the error is about the Content-Type
 };
 
 /// `content_type` picks the format: application/json, or text/plain (Prometheus text, also

@@ -337,12 +337,15 @@ std::optional<std::string> check_instance_config(const engine::PluginInstanceCon
                                                  engine::Diagnostics& diags) {
     Checker checker(info.config_keys, std::string(kind_word) + " '" + instance.name + "'", &diags);
     checker.host_keys = {"plugin", "timeout"};
+    // The app takes its own keys out before this check; they are listed for did-you-mean.
     if (info.kind == TOCSIN_KIND_SOURCE) {
         checker.host_keys.emplace_back("every");
+        checker.host_keys.emplace_back("down_after");
+        checker.skipped = {"down_after"};
     } else {
-        checker.host_keys.emplace_back("fallback");
-        checker.host_keys.emplace_back("rate_limit");
-        checker.skipped = {"fallback", "rate_limit"};
+        checker.skipped = {"fallback", "fallback_after", "fallback_attempts", "rate_limit"};
+        checker.host_keys.insert(
+            checker.host_keys.end(), checker.skipped.begin(), checker.skipped.end());
     }
     auto out = checker.check(instance.settings, instance.loc);
     if (!out) {

@@ -79,6 +79,8 @@ const char* to_string(OutboxState s) {
             return "delivered";
         case OutboxState::Failed:
             return "failed";
+        case OutboxState::Rerouted:
+            return "rerouted";
     }
     return "pending";  // unreachable for valid enum values
 }
@@ -92,6 +94,9 @@ std::optional<OutboxState> parse_outbox_state(std::string_view s) {
     }
     if (s == "failed") {
         return OutboxState::Failed;
+    }
+    if (s == "rerouted") {
+        return OutboxState::Rerouted;
     }
     return std::nullopt;
 }
@@ -198,6 +203,24 @@ Result<void> Store::mark_failed(const std::string& id,
         id,
         to_unix_ms(at),
         &detail);
+}
+
+Result<void> Store::reroute(const std::string& id,
+                            engine::TimePoint at,
+                            const std::string& detail,
+                            const OutboxItem& replacement) {
+    return db_->transaction([&]() -> Result<void> {
+        BOOST_OUTCOME_TRY(transition(
+            "UPDATE outbox SET state = 'rerouted', attempts = attempts + 1, delivered_ms = ?2, "
+            "last_detail = ?3 WHERE id = ?1 AND state = 'pending'",
+            "reroute",
+            id,
+            to_unix_ms(at),
+            &detail));
+        Batch batch;
+        batch.outbox.push_back(replacement);
+        return write_batch(batch);
+    });
 }
 
 Result<void> Store::requeue(const std::string& id, engine::TimePoint now) {

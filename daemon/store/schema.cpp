@@ -75,6 +75,34 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_state_next ON outbox (state, next_attempt_ms);
 )sql"},
+    // v3: more notification kinds (reminders, acknowledgements, digests, tests) and the
+    // `rerouted` state of an item handed to its notifier's fallback. SQLite cannot change a CHECK
+    // constraint, so the table is rebuilt; rowid order (the delivery order) is kept.
+    Migration{3, R"sql(
+CREATE TABLE outbox_v3 (
+    id              TEXT PRIMARY KEY,
+    notifier        TEXT NOT NULL,
+    alert           TEXT NOT NULL,
+    fingerprint     TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('firing', 'severity_change', 'reminder',
+                                                  'acknowledged', 'resolved', 'digest', 'test')),
+    payload_json    TEXT NOT NULL,
+    created_ms      INTEGER NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'rerouted')),
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_ms INTEGER NOT NULL,
+    delivered_ms    INTEGER,
+    last_detail     TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO outbox_v3 (id, notifier, alert, fingerprint, kind, payload_json, created_ms, state,
+                       attempts, next_attempt_ms, delivered_ms, last_detail)
+    SELECT id, notifier, alert, fingerprint, kind, payload_json, created_ms, state, attempts,
+           next_attempt_ms, delivered_ms, last_detail
+    FROM outbox ORDER BY rowid;
+DROP TABLE outbox;
+ALTER TABLE outbox_v3 RENAME TO outbox;
+CREATE INDEX outbox_state_next ON outbox (state, next_attempt_ms);
+)sql"},
 };
 
 Result<bool> has_table(Database& db, const char* name) {

@@ -27,7 +27,8 @@ namespace tocsin::store {
 
 class Database;
 
-enum class OutboxState { Pending, Delivered, Failed };  // "pending" | "delivered" | "failed"
+/// "pending" | "delivered" | "failed" | "rerouted" (handed to the notifier's fallback).
+enum class OutboxState { Pending, Delivered, Failed, Rerouted };
 [[nodiscard]] const char* to_string(OutboxState s);
 [[nodiscard]] std::optional<OutboxState> parse_outbox_state(std::string_view s);
 
@@ -116,6 +117,13 @@ public:
     Result<void> mark_failed(const std::string& id,
                              engine::TimePoint at,
                              const std::string& detail);
+    /// The notifier keeps failing: the pending item becomes `rerouted` (attempts += 1,
+    /// `detail` kept) and `replacement`, the same notification for the fallback notifier, is
+    /// added as pending, in one transaction.
+    Result<void> reroute(const std::string& id,
+                         engine::TimePoint at,
+                         const std::string& detail,
+                         const OutboxItem& replacement);
     /// Manual retry of a failed item: back to pending, due at `now`, attempts reset to 0 so the
     /// retry policy starts over. The item must be failed.
     Result<void> requeue(const std::string& id, engine::TimePoint now);

@@ -110,26 +110,46 @@ TEST_CASE("tocsin plugins lists the shipped plugins with their keys", "[integrat
 
 namespace tocsin::testing {
 
-TEST_CASE("notifier keys that delivery does not act on yet are refused, not ignored",
-          "[integration][config]") {
+TEST_CASE("delivery keys of notifiers are checked by tocsin check", "[integration][config]") {
     TempDir dir;
-    const auto config = dir.write("tocsin.yaml",
-                                  "state_dir: state\n"
-                                  "plugin_dirs: [" +
-                                      plugin_dir() +
-                                      "]\n"
-                                      "notifiers:\n"
-                                      "  first: { plugin: log, path: \"-\" }\n"
-                                      "  second:\n"
-                                      "    plugin: log\n"
-                                      "    path: \"-\"\n"
-                                      "    fallback: first\n"
-                                      "    rate_limit: 1/s\n");
-    const auto r = run_command({tocsin_binary(), "check", "-c", config}, std::chrono::seconds(30));
-    INFO(r.err);
-    CHECK(r.exit_code == 1);
-    CHECK_THAT(r.err, Catch::Contains("tocsin.yaml:8:5: error: notifier 'second': 'fallback'"));
-    CHECK_THAT(r.err, Catch::Contains("tocsin.yaml:9:5: error: notifier 'second': 'rate_limit'"));
+    const auto write = [&](const std::string& second_keys) {
+        return dir.write("tocsin.yaml",
+                         "state_dir: state\n"
+                         "plugin_dirs: [" +
+                             plugin_dir() +
+                             "]\n"
+                             "notifiers:\n"
+                             "  first: { plugin: log, path: \"-\", fallback: second }\n"
+                             "  second:\n"
+                             "    plugin: log\n"
+                             "    path: \"-\"\n" +
+                             second_keys);
+    };
+    SECTION("fallback, fallback_after, fallback_attempts and rate_limit are accepted") {
+        const auto config = write(
+            "    rate_limit: { rate: 30/m, burst: 2 }\n"
+            "    fallback_after: 2m\n"
+            "    fallback_attempts: 3\n");
+        const auto r =
+            run_command({tocsin_binary(), "check", "-c", config}, std::chrono::seconds(30));
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+    }
+    SECTION("a bad rate and a fallback cycle are errors at their lines") {
+        const auto config = write(
+            "    rate_limit: fast\n"
+            "    fallback: first\n");
+        const auto r =
+            run_command({tocsin_binary(), "check", "-c", config}, std::chrono::seconds(30));
+        INFO(r.err);
+        CHECK(r.exit_code == 1);
+        CHECK_THAT(r.err,
+                   Catch::Contains("tocsin.yaml:8:17: error: notifier 'second' > rate_limit: "
+                                   "rate_limit must be 'N/s'"));
+        CHECK_THAT(r.err, Catch::Contains("fallbacks form a cycle: first -> second -> first"));
+    }
 }
 
 }  // namespace tocsin::testing
+
+namespace tocsin::testing {}  // namespace tocsin::testing

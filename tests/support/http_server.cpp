@@ -130,7 +130,7 @@ bool HttpRequest::has_header(std::string_view name) const {
         headers.begin(), headers.end(), [&](const auto& h) { return iequals(h.first, name); });
 }
 
-HttpServer::HttpServer() {
+HttpServer::HttpServer(std::uint16_t port) {
     if (::pipe(wake_pipe_) != 0) {
         throw std::system_error(errno, std::generic_category(), "pipe");
     }
@@ -141,14 +141,17 @@ HttpServer::HttpServer() {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
+    address.sin_port = htons(port);
+    const int reuse = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse));
     auto* raw = reinterpret_cast<sockaddr*>(&address);
     socklen_t length = sizeof(address);
     if (::bind(listen_fd_, raw, sizeof(address)) != 0 || ::listen(listen_fd_, 64) != 0 ||
         ::getsockname(listen_fd_, raw, &length) != 0) {
         const int error = errno;
         ::close(listen_fd_);
-        throw std::system_error(error, std::generic_category(), "bind/listen on 127.0.0.1:0");
+        throw std::system_error(
+            error, std::generic_category(), "bind/listen on 127.0.0.1:" + std::to_string(port));
     }
     port_ = ntohs(address.sin_port);
     acceptor_ = std::thread([this] { accept_loop(); });

@@ -50,8 +50,10 @@ class HttpServer {
 public:
     using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
-    /// Binds and starts the accept thread; throws std::system_error when it cannot.
-    HttpServer();
+    /// Binds (port 0: a free one; a given port lets a test bring a "down" receiver back on the
+    /// address a daemon already uses) and starts the accept thread; throws std::system_error
+    /// when it cannot.
+    explicit HttpServer(std::uint16_t port = 0);
     /// Stops accepting, wakes delayed answers and joins every thread.
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;

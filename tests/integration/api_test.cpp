@@ -1,0 +1,369 @@
+// The HTTP API of the running daemon: reads, the token on every mutation, limits, push, reload,
+// dead letters, fallback and the source health alert — through real HTTP and the real CLI.
+#include "harness.hpp"
+#include "http_client.hpp"
+#include "sqlite_util.hpp"
+#include "support/http_server.hpp"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include <regex>
+
+namespace tocsin::testing {
+namespace {
+using namespace std::chrono_literals;
+
+constexpr const char* kToken = "s3cret-token-for-the-api-tests";
+
+/// A push source, a webhook receiver and the API with a token file, in a temp dir.
+class ApiInstallation {
+public:
+    explicit ApiInstallation(const std::string& extra_config = "",
+                             const std::string& extra_notifiers = "") {
+        dir.write("token", std::string(kToken) + "\n");
+        config = dir.write("tocsin.yaml",
+                           "state_dir: state\n"
+                           "plugin_dirs: [" +
+                               plugin_dir() +
+                               "]\n"
+                               "rule_files: [rules.yaml]\n"
+                               "api: { listen: 127.0.0.1:0, token_file: token }\n"
+                               "sources:\n"
+                               "  pushed: { plugin: push }\n" +
+                               extra_config +
+                               "notifiers:\n"
+                               "  hook: { plugin: webhook, url: \"" +
+                               hook.url("/hook") + "\", timeout: 2s }\n" + extra_notifiers +
+                               "default_policy: page\n");
+        write_rules("");
+    }
+
+    void write_rules(const std::string& extra) {
+        dir.write("rules.yaml",
+                  "kpis:\n"
+                  "  queue_depth: { source: pushed }\n"
+                  "  temperature: { source: pushed, match: 'temp_c{room=\"a\"}' }\n" +
+                      extra +
+                      "rules:\n"
+                      "  - alert: QueueDeep\n"
+                      "    kpi: queue_depth\n"
+                      "    above: { critical: 100 }\n"
+                      "    summary: \"queue at {{ value }}\"\n"
+                      "policies:\n"
+                      "  page:\n"
+                      "    steps:\n"
+                      "      - notify: [hook]\n");
+    }
+
+    void start() {
+        daemon = std::make_unique<DaemonProcess>(
+            tocsin_binary(),
+            std::vector<std::string>{"run", "-c", config, "--log-level", "debug"},
+            dir.file("daemon.log"));
+        const bool ready = daemon->wait_ready(30s);
+        INFO(daemon->log());
+        REQUIRE(ready);
+        std::smatch m;
+        const auto log = daemon->log();
+        REQUIRE(
+            std::regex_search(log, m, std::regex("listening on (http://127\\.0\\.0\\.1:[0-9]+)")));
+        base = m[1];
+    }
+
+    HttpAnswer call(const std::string& method,
+                    const std::string& path,
+                    const std::string& body = {},
+                    const std::string& content_type = "application/json",
+                    const std::string& token = kToken) const {
+        std::vector<std::string> headers{"Content-Type: " + content_type};
+        if (!token.empty()) {
+            headers.push_back("Authorization: Bearer " + token);
+        }
+        return http_request(method, base + path, headers, body);
+    }
+
+    CommandResult cli(std::vector<std::string> args) const {
+        args.insert(args.begin(), tocsin_binary());
+        // The daemon listens on a port the config does not name (port 0), so say where it is.
+        args.insert(args.end(), {"-c", config, "--url", base});
+        return run_command(args, 30s);
+    }
+
+    TempDir dir;
+    HttpServer hook;
+    std::string config;
+    std::string base;
+    std::unique_ptr<DaemonProcess> daemon;
+};
+
+boost::json::object parse(const HttpAnswer& a) {
+    INFO(a.status << " " << a.body);
+    return boost::json::parse(a.body).as_object();
+}
+
+}  // namespace
+
+TEST_CASE("reads are open, and a mutating call without the token gets 401 and changes nothing",
+          "[integration][api]") {
+    ApiInstallation inst;
+    inst.start();
+    CHECK(inst.call("GET", "/healthz", {}, "", "").status == 200);
+
+    const std::string push = R"({"samples":[{"kpi":"queue_depth","value":500}]})";
+    for (const std::string token : {"", "wrong-token-of-the-same-size-00"}) {
+        const auto refused = inst.call("POST", "/api/v1/samples", push, "application/json", token);
+        CHECK(refused.status == 401);
+        CHECK(refused.header("www-authenticate") == "Bearer realm=\"tocsin\"");
+        CHECK_THAT(parse(refused).at("error").as_string().c_str(),
+                   Catch::Contains("needs the API token"));
+        const auto reload = inst.call("POST", "/api/v1/reload", "{}", "application/json", token);
+        CHECK(reload.status == 401);
+    }
+    CHECK(parse(inst.call("GET", "/api/v1/kpis", {}, "", "")).at("kpis").as_array().empty());
+    CHECK(parse(inst.call("GET", "/api/v1/alerts", {}, "", "")).at("alerts").as_array().empty());
+    CHECK(inst.hook.request_count() == 0);
+    CHECK_THAT(inst.daemon->log(), !Catch::Contains("reloading"));
+}
+
+TEST_CASE("bad requests get a 4xx with a JSON error", "[integration][api]") {
+    ApiInstallation inst;
+    inst.start();
+    const auto check = [](const HttpAnswer& a, long status, const std::string& text) {
+        INFO(a.body);
+        CHECK(a.status == status);
+        CHECK(a.header("content-type") == "application/json");
+        const auto body = parse(a);
+        CHECK(body.at("status").as_int64() == status);
+        CHECK_THAT(std::string(body.at("error").as_string()), Catch::Contains(text));
+    };
+    check(inst.call("GET", "/api/v1/nothing"), 404, "no such endpoint");
+    check(inst.call("DELETE", "/api/v1/alerts"), 405, "allowed: GET");
+    check(inst.call("POST", "/api/v1/samples", "{not json"), 400, "not valid JSON");
+    check(inst.call("POST", "/api/v1/samples", "x", "text/csv"), 415, "Content-Type");
+    check(inst.call("POST", "/api/v1/samples", std::string(2 * 1024 * 1024, ' ')),
+          413,
+          "larger than 1048576 bytes");
+    check(
+        http_request("GET", inst.base + "/api/v1/alerts", {"X-Padding: " + std::string(9000, 'x')}),
+        431,
+        "headers are larger");
+    check(inst.call("GET", "/api/v1/kpis/queue_depth/history?from=yesterday"), 400, "RFC 3339");
+    check(inst.call("GET", "/api/v1/kpis/nope/history"), 404, "no KPI named 'nope'");
+    check(inst.call("GET", "/api/v1/notifications?state=lost"), 400, "state must be");
+    // The daemon is still fine.
+    CHECK(inst.call("GET", "/healthz").status == 200);
+}
+
+TEST_CASE("pushed samples in JSON and Prometheus text reach their rules and the CLI shows them",
+          "[integration][api][push]") {
+    ApiInstallation inst;
+    inst.start();
+
+    auto pushed = inst.call("POST",
+                            "/api/v1/samples",
+                            R"({"samples":[{"kpi":"queue_depth","value":150},)"
+                            R"({"kpi":"unknown","value":1}]})");
+    CHECK(pushed.status == 200);
+    auto body = parse(pushed);
+    CHECK(body.at("accepted").as_int64() == 1);
+    REQUIRE(body.at("rejected").as_array().size() == 1);
+    CHECK_THAT(std::string(body.at("rejected").as_array()[0].as_string()),
+               Catch::Contains("sample 2: no KPI named 'unknown'"));
+
+    REQUIRE(inst.hook.wait_for_requests(1, 10s));
+    const auto post = boost::json::parse(inst.hook.requests()[0].body).as_object();
+    CHECK(post.at("status") == "firing");
+    CHECK(post.at("alerts").as_array()[0].at("labels").at("alertname") == "QueueDeep");
+
+    pushed = inst.call("POST",
+                       "/api/v1/samples",
+                       "# TYPE temp_c gauge\ntemp_c{room=\"a\"} 21.5\ntemp_c{room=\"b\"} 19\n",
+                       "text/plain; version=0.0.4");
+    CHECK(pushed.status == 200);
+    CHECK(parse(pushed).at("accepted").as_int64() == 1);
+    const auto kpis = parse(inst.call("GET", "/api/v1/kpis")).at("kpis").as_array();
+    bool saw_temperature = false;
+    for (const auto& k : kpis) {
+        if (k.at("kpi") == "temperature") {
+            saw_temperature = true;
+            CHECK(k.at("labels").at("room") == "a");
+            CHECK(k.at("value").to_number<double>() == 21.5);
+        }
+    }
+    CHECK(saw_temperature);
+
+    const auto history = parse(inst.call("GET", "/api/v1/kpis/queue_depth/history?from=0"));
+    REQUIRE(history.at("points").as_array().size() == 1);
+    CHECK(history.at("points").as_array()[0].as_array()[1].to_number<double>() == 150);
+
+    const auto alerts = inst.cli({"alerts"});
+    INFO(alerts.err);
+    CHECK(alerts.exit_code == 0);
+    CHECK_THAT(alerts.out,
+               Catch::Contains("QueueDeep") && Catch::Contains("firing") &&
+                   Catch::Contains("critical") && Catch::Contains("150"));
+    const auto json = inst.cli({"alerts", "--json"});
+    CHECK(boost::json::parse(json.out).at("alerts").as_array().size() == 1);
+    const auto status = inst.cli({"status"});
+    CHECK(status.exit_code == 0);
+    CHECK_THAT(status.out, Catch::Contains("alerts: 1 firing") && Catch::Contains("pushed"));
+}
+
+TEST_CASE(
+    "a reload through the API answers with the validation result; a refused one keeps the "
+    "old rules",
+    "[integration][api][reload]") {
+    ApiInstallation inst;
+    inst.start();
+    inst.write_rules("  broken: { source: nowhere }\n");
+    auto refused = inst.call("POST", "/api/v1/reload", "{}");
+    CHECK(refused.status == 422);
+    auto body = parse(refused);
+    CHECK(body.at("ok") == false);
+    REQUIRE(!body.at("diagnostics").as_array().empty());
+    const auto& d = body.at("diagnostics").as_array()[0].as_object();
+    CHECK_THAT(std::string(d.at("file").as_string()), Catch::EndsWith("rules.yaml"));
+    CHECK(d.at("line").as_int64() == 4);
+
+    const auto cli = inst.cli({"reload"});
+    CHECK(cli.exit_code == 1);
+    CHECK_THAT(cli.err, Catch::Contains("rules.yaml:4:"));
+    CHECK_THAT(cli.out, Catch::Contains("reload refused"));
+    // The old rules still evaluate.
+    CHECK(inst.call("POST", "/api/v1/samples", R"([{"kpi":"queue_depth","value":101}])").status ==
+          200);
+    REQUIRE(inst.hook.wait_for_requests(1, 10s));
+    const auto status = parse(inst.call("GET", "/api/v1/status"));
+    CHECK(status.at("config").at("last_reload").at("ok") == false);
+
+    inst.write_rules("");
+    CHECK(inst.cli({"reload"}).exit_code == 0);
+    CHECK(parse(inst.call("GET", "/api/v1/status")).at("config").at("last_reload").at("ok") ==
+          true);
+}
+
+TEST_CASE("dead letters are listed and put back by hand", "[integration][api][outbox]") {
+    ApiInstallation inst;
+    inst.hook.enqueue(HttpResponse{400, {}, "no such hook"});
+    inst.start();
+    CHECK(inst.call("POST", "/api/v1/samples", R"([{"kpi":"queue_depth","value":500}])").status ==
+          200);
+    REQUIRE(inst.hook.wait_for_requests(1, 10s));
+    std::string id;
+    REQUIRE(eventually(
+        [&] {
+            const auto failed = parse(inst.call("GET", "/api/v1/notifications?state=failed"));
+            const auto& items = failed.at("notifications").as_array();
+            if (items.empty()) {
+                return false;
+            }
+            id = std::string(items[0].at("id").as_string());
+            return true;
+        },
+        10s));
+    const auto listed = inst.cli({"notifications", "--state", "failed"});
+    CHECK_THAT(listed.out, Catch::Contains(id) && Catch::Contains("HTTP 400"));
+
+    const auto retried = inst.cli({"notifications", "--retry", id});
+    INFO(retried.err);
+    CHECK(retried.exit_code == 0);
+    REQUIRE(inst.hook.wait_for_requests(2, 10s));
+    CHECK(inst.hook.requests()[1].header("Idempotency-Key") ==
+          inst.hook.requests()[0].header("Idempotency-Key"));
+    REQUIRE(eventually(
+        [&] {
+            return parse(inst.call("GET", "/api/v1/notifications?state=delivered"))
+                       .at("notifications")
+                       .as_array()
+                       .size() == 1;
+        },
+        10s));
+    CHECK(inst.cli({"notifications", "--retry", "no-such-id"}).exit_code == 1);
+}
+
+TEST_CASE(
+    "a notifier refused for longer than its threshold hands over to its fallback, and "
+    "takes over again once it recovers",
+    "[integration][outbox][fallback]") {
+    std::uint16_t primary_port = 0;
+    {
+        HttpServer probe;  // a free port with nobody listening once this closes
+        primary_port = probe.port();
+    }
+    ApiInstallation inst("",
+                         "  primary:\n"
+                         "    plugin: webhook\n"
+                         "    url: http://127.0.0.1:" +
+                             std::to_string(primary_port) +
+                             "/hook\n"
+                             "    timeout: 2s\n"
+                             "    fallback: hook\n"
+                             "    fallback_attempts: 2\n");
+    inst.write_rules("");
+    // Route the alert to the primary only; its fallback is the usual receiver.
+    const auto rules = inst.dir.file("rules.yaml");
+    inst.dir.write("rules.yaml",
+                   "kpis:\n"
+                   "  queue_depth: { source: pushed }\n"
+                   "rules:\n"
+                   "  - alert: QueueDeep\n"
+                   "    kpi: queue_depth\n"
+                   "    above: { critical: 100 }\n"
+                   "policies:\n"
+                   "  page:\n"
+                   "    steps:\n"
+                   "      - notify: [primary]\n");
+    inst.start();
+    CHECK(inst.call("POST", "/api/v1/samples", R"([{"kpi":"queue_depth","value":500}])").status ==
+          200);
+    REQUIRE(inst.hook.wait_for_requests(1, 20s));
+    const auto via = boost::json::parse(inst.hook.requests()[0].body).as_object();
+    CHECK(via.at("status") == "firing");
+    const auto rerouted = parse(inst.call("GET", "/api/v1/notifications?state=rerouted"));
+    REQUIRE(rerouted.at("notifications").as_array().size() == 1);
+    CHECK(rerouted.at("notifications").as_array()[0].at("attempts").as_int64() == 2);
+
+    // The primary comes back on its address; the resolve goes to it, not to the fallback.
+    HttpServer primary(primary_port);
+    CHECK(inst.call("POST", "/api/v1/samples", R"([{"kpi":"queue_depth","value":5}])").status ==
+          200);
+    REQUIRE(primary.wait_for_requests(1, 20s));
+    CHECK(boost::json::parse(primary.requests()[0].body).at("status") == "resolved");
+    CHECK(inst.hook.request_count() == 1);
+}
+
+TEST_CASE("a failing source fires TocsinSourceDown naming it and the error; recovery resolves it",
+          "[integration][source]") {
+    TempDir app;
+    const auto db = app.file("app.db");  // does not exist yet: the sqlite source fails
+    ApiInstallation inst("  app: { plugin: sqlite, path: " + db +
+                         ", every: 100ms, down_after: 0s }\n");
+    inst.write_rules("  signups: { source: app, query: \"SELECT value FROM kpi\" }\n");
+    inst.start();
+    REQUIRE(inst.hook.wait_for_requests(1, 15s));
+    const auto fired = boost::json::parse(inst.hook.requests()[0].body).as_object();
+    const auto& alert = fired.at("alerts").as_array()[0].as_object();
+    CHECK(alert.at("labels").at("alertname") == "TocsinSourceDown");
+    CHECK(alert.at("labels").at("source") == "app");
+    CHECK_THAT(std::string(alert.at("annotations").at("description").as_string()),
+               Catch::Contains("last error: "));
+    const auto status = parse(inst.call("GET", "/api/v1/status"));
+    bool listed = false;
+    for (const auto& s : status.at("sources").as_array()) {
+        if (s.at("name") == "app") {
+            listed = true;
+            CHECK(s.at("up") == false);
+            CHECK(s.at("failures").as_int64() >= 1);
+        }
+    }
+    CHECK(listed);
+
+    sql_exec(db, "CREATE TABLE kpi (value REAL); INSERT INTO kpi VALUES (7);");
+    REQUIRE(inst.hook.wait_for_requests(2, 20s));
+    const auto resolved = boost::json::parse(inst.hook.requests()[1].body).as_object();
+    CHECK(resolved.at("status") == "resolved");
+    CHECK(resolved.at("alerts").as_array()[0].at("labels").at("alertname") == "TocsinSourceDown");
+}
+
+}  // namespace tocsin::testing
