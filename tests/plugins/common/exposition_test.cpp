@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <time.h>
+
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -31,6 +33,12 @@ ex::Selector selector(std::string_view text) {
     INFO((error ? *error : std::string("ok")));
     REQUIRE_FALSE(error);
     return s;
+}
+
+std::chrono::nanoseconds thread_cpu_time() {
+    timespec now{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
 }
 
 std::string selector_error(std::string_view text) {
@@ -175,14 +183,15 @@ TEST_CASE("exposition parses 10000 series in well under 10 ms", "[exposition]") 
         text += "kpi_value_" + std::to_string(i) + "{kpi=\"k" + std::to_string(i) +
                 "\",env=\"prod\",region=\"eu-west-1\"} " + std::to_string(i) + ".5 1700000000000\n";
     }
-    // Best of three, so a busy CI machine does not make this flaky.
+    // CPU time of this thread, best of five: a busy machine (other tests, parallel builds)
+    // stretches wall time but not the work the parser does.
     auto best = std::chrono::nanoseconds::max();
-    for (int round = 0; round < 3; ++round) {
+    for (int round = 0; round < 5; ++round) {
         ex::Exposition out;
         out.series.reserve(10000);
-        const auto started = std::chrono::steady_clock::now();
+        const auto started = thread_cpu_time();
         REQUIRE_FALSE(ex::parse(text, out));
-        best = std::min(best, std::chrono::steady_clock::now() - started);
+        best = std::min(best, thread_cpu_time() - started);
         REQUIRE(out.series.size() == 10000);
         CHECK(out.series[9999].value == 9999.5);
     }
