@@ -126,23 +126,38 @@ int safe_pcall(lua_State* L) {
     return lua_gettop(L);
 }
 
-/// xpcall with the same rule; the handler runs under the budget too.
+/// xpcall with the same rule. The handler runs after the stack has unwound, not as Lua's
+/// message handler: an error raised by the count hook leaves hooks off until the unwinding
+/// ends, so a handler run inside it could loop forever unchecked.
 int safe_xpcall(lua_State* L) {
     const int n = lua_gettop(L);
     luaL_checktype(L, 2, LUA_TFUNCTION);
-    lua_pushboolean(L, 1);
     lua_pushvalue(L, 1);
-    lua_rotate(L, 3, 2);  // f, handler, true, f, args...
-    const int status = lua_pcall(L, n - 2, LUA_MULTRET, 2);
-    if (status != LUA_OK) {
-        if (Access::aborting(L) || status == LUA_ERRMEM || lua_touserdata(L, -1) == &missing_tag) {
-            return lua_error(L);
-        }
-        lua_pushboolean(L, 0);
-        lua_pushvalue(L, -2);
-        return 2;
+    for (int i = 3; i <= n; ++i) {
+        lua_pushvalue(L, i);
     }
-    return lua_gettop(L) - 2;
+    const int status = lua_pcall(L, n - 2, LUA_MULTRET, 0);
+    const auto rethrow = [&](int st) {
+        return Access::aborting(L) || st == LUA_ERRMEM || lua_touserdata(L, -1) == &missing_tag;
+    };
+    if (status == LUA_OK) {
+        const int results = lua_gettop(L) - n;
+        lua_pushboolean(L, 1);
+        lua_insert(L, n + 1);
+        return results + 1;  // a C function returns the values on top of its stack
+    }
+    if (rethrow(status)) {
+        return lua_error(L);
+    }
+    lua_pushvalue(L, 2);
+    lua_insert(L, -2);
+    const int handled = lua_pcall(L, 1, 1, 0);
+    if (handled != LUA_OK && rethrow(handled)) {
+        return lua_error(L);
+    }
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
 }
 
 /// Refuses pattern calls whose cost could explode. Lua's matcher backtracks in C, where the
@@ -207,8 +222,8 @@ int capped_rep(lua_State* L) {
     const double total = static_cast<double>(n) * static_cast<double>(len + sep);
     if (total > static_cast<double>(Access::limits(L).max_string)) {
         return luaL_error(L,
-                          "string.rep: result of %.0f bytes is longer than the cap of %d",
-                          total,
+                          "string.rep: result of %f bytes is longer than the cap of %d",
+                          static_cast<lua_Number>(total),
                           static_cast<int>(Access::limits(L).max_string));
     }
     lua_pushvalue(L, lua_upvalueindex(1));
