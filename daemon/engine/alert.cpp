@@ -73,21 +73,31 @@ const char* to_string(NotificationKind k) {
             return "firing";
         case NotificationKind::SeverityChange:
             return "severity_change";
+        case NotificationKind::Reminder:
+            return "reminder";
+        case NotificationKind::Acknowledged:
+            return "acknowledged";
         case NotificationKind::Resolved:
             return "resolved";
+        case NotificationKind::Digest:
+            return "digest";
+        case NotificationKind::Test:
+            return "test";
     }
     return "firing";
 }
 
 std::optional<NotificationKind> parse_notification_kind(std::string_view s) {
-    if (s == "firing") {
-        return NotificationKind::Firing;
-    }
-    if (s == "severity_change") {
-        return NotificationKind::SeverityChange;
-    }
-    if (s == "resolved") {
-        return NotificationKind::Resolved;
+    for (auto k : {NotificationKind::Firing,
+                   NotificationKind::SeverityChange,
+                   NotificationKind::Reminder,
+                   NotificationKind::Acknowledged,
+                   NotificationKind::Resolved,
+                   NotificationKind::Digest,
+                   NotificationKind::Test}) {
+        if (s == to_string(k)) {
+            return k;
+        }
     }
     return std::nullopt;
 }

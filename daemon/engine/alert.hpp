@@ -22,6 +22,15 @@ struct Sample {
 enum class AlertState : unsigned char { Inactive = 0, Pending = 1, Firing = 2 };
 [[nodiscard]] const char* to_string(AlertState s);  // "inactive", "pending", "firing"
 
+/// An acknowledgement: someone is on it. Further escalation steps wait until `until` (when set),
+/// unless the policy escalates `until: resolved`. Cleared when the alert resolves.
+struct Ack {
+    std::string author;
+    std::string comment;
+    TimePoint at{};
+    std::optional<TimePoint> until;  // escalation resumes then; nullopt: until resolved
+};
+
 /// The state of one alert instance: one rule applied to one label set of its KPI. This is what the
 /// store persists and what a restart or reload restores, so every timer is kept as the instant it
 /// started, never as a remaining duration.
@@ -44,6 +53,7 @@ struct AlertInstance {
     std::vector<std::string> notified;  // notifier instances told of this firing
     std::uint32_t steps_done = 0;       // policy steps already run for this firing
     std::uint64_t seq = 0;              // notifications emitted for this firing; part of their ids
+    std::optional<Ack> ack;             // set while acknowledged
 };
 
 /// The labels an alert shows: series labels, then the rule's labels, then `alertname`.
@@ -52,8 +62,17 @@ struct AlertInstance {
 /// FNV-1a 64 of the sorted label set without `severity`, as 16 lower-case hex digits.
 [[nodiscard]] std::string fingerprint(const Labels& labels);
 
-enum class NotificationKind : unsigned char { Firing, SeverityChange, Resolved };
-[[nodiscard]] const char* to_string(NotificationKind k);  // "firing", "severity_change", "resolved"
+enum class NotificationKind : unsigned char {
+    Firing,
+    SeverityChange,
+    Reminder,
+    Acknowledged,
+    Resolved,
+    Digest,
+    Test,
+};
+/// "firing", "severity_change", "reminder", "acknowledged", "resolved", "digest", "test".
+[[nodiscard]] const char* to_string(NotificationKind k);
 [[nodiscard]] std::optional<NotificationKind> parse_notification_kind(std::string_view s);
 
 /// One message to one notifier instance, decided by the engine. The app renders it to JSON, writes
@@ -79,6 +98,7 @@ struct Notification {
     std::string runbook;
     TimePoint starts_at;               // firing_since
     std::optional<TimePoint> ends_at;  // set for Resolved
+    std::optional<Ack> ack;            // for Acknowledged: who, why, until when
 };
 
 struct TemplateContext;

@@ -163,6 +163,30 @@ StepOutput Engine::ingest(const std::vector<Sample>& samples, TimePoint now) {
     return out;
 }
 
+std::optional<StepOutput> Engine::acknowledge(const std::string& id, Ack ack, TimePoint now) {
+    Slot* found = nullptr;
+    for (auto& [key, series] : impl_->series_) {
+        for (Slot& slot : series.slots) {
+            if (slot.active && slot.active->inst.fingerprint == id &&
+                slot.active->inst.state == AlertState::Firing) {
+                found = &slot;
+            }
+        }
+    }
+    if (found == nullptr) {
+        return std::nullopt;
+    }
+    StepOutput out;
+    Impl::Ctx ctx{now, out};
+    impl_->ctx_ = &ctx;
+    ack.at = now;
+    impl_->acknowledge(*found, std::move(ack), ctx);
+    impl_->reschedule(*found);
+    impl_->finish(ctx);
+    impl_->ctx_ = nullptr;
+    return out;
+}
+
 StepOutput Engine::advance(TimePoint now) {
     StepOutput out;
     Impl::Ctx ctx{now, out};

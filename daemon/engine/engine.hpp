@@ -61,6 +61,12 @@ public:
     /// ignored. `now` is the time of arrival (samples may carry an older `at`).
     StepOutput ingest(const std::vector<Sample>& samples, TimePoint now);
 
+    /// Acknowledges the firing instance whose fingerprint is `id`: everyone already told hears of
+    /// it (kind Acknowledged), and further steps wait until `ack.until` (if set) unless the
+    /// policy escalates `until: resolved`. Acknowledging again replaces the acknowledgement.
+    /// nullopt when no firing instance has that id.
+    std::optional<StepOutput> acknowledge(const std::string& id, Ack ack, TimePoint now);
+
     /// Runs every timer due at or before `now` (`for`, `keep_firing_for`, nodata, step delays).
     StepOutput advance(TimePoint now);
 

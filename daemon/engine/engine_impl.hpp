@@ -134,6 +134,9 @@ struct Engine::Impl : LuaKpiLookup, TemplateLua {
     void go_nodata(Slot& slot, TimePoint at, Ctx& ctx);
     void change_severity(Slot& slot, Severity severity, TimePoint at, Ctx& ctx);
     void run_steps(Slot& slot, TimePoint at, Ctx& ctx);
+    void acknowledge(Slot& slot, Ack ack, Ctx& ctx);
+    /// Whether an acknowledgement holds the steps of this instance at `at`.
+    [[nodiscard]] static bool ack_holds(const Active& a, TimePoint at);
     void resolve(Slot& slot, TimePoint at, Ctx& ctx);
     void remove(Slot& slot, Ctx& ctx);
 

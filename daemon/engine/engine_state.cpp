@@ -138,6 +138,12 @@ void Engine::Impl::on_timer(Slot& slot, TimePoint at, Ctx& ctx) {
         } else if (a.inst.state == AlertState::Firing && a.inst.clear_since &&
                    *a.inst.clear_since + rule.keep_firing_for <= at) {
             resolve(slot, at, ctx);
+        } else if (a.inst.state == AlertState::Firing && a.inst.ack && a.inst.ack->until &&
+                   *a.inst.ack->until <= at) {
+            // The acknowledgement ran out: the steps that came due meanwhile run now.
+            a.inst.ack.reset();
+            touch(slot);
+            run_steps(slot, at, ctx);
         } else if (a.inst.state == AlertState::Firing && a.policy != nullptr &&
                    a.inst.steps_done < a.policy->steps.size() &&
                    a.inst.firing_since + a.policy->steps[a.inst.steps_done]->after <= at) {
@@ -207,6 +213,9 @@ void Engine::Impl::run_steps(Slot& slot, TimePoint at, Ctx& ctx) {
         a.inst.steps_done = 0;
         return;
     }
+    if (ack_holds(a, at)) {
+        return;  // steps wait for the acknowledgement to run out (or the alert to resolve)
+    }
     const Duration elapsed = at - a.inst.firing_since;
     std::vector<std::string> reached;
     std::uint32_t done = 0;
@@ -234,6 +243,23 @@ void Engine::Impl::run_steps(Slot& slot, TimePoint at, Ctx& ctx) {
     }
     if (!reached.empty()) {
         a.inst.notified_severity = a.inst.severity;
+    }
+}
+
+bool Engine::Impl::ack_holds(const Active& a, TimePoint at) {
+    if (!a.inst.ack || (a.policy != nullptr && a.policy->def->until == EscalateUntil::Resolved)) {
+        return false;
+    }
+    return !a.inst.ack->until || at < *a.inst.ack->until;
+}
+
+void Engine::Impl::acknowledge(Slot& slot, Ack ack, Ctx& ctx) {
+    Active& a = *slot.active;
+    a.seq_taken = false;
+    a.inst.ack = std::move(ack);
+    touch(slot);
+    for (const std::string& notifier : a.inst.notified) {
+        emit(a, &rule_of(slot), NotificationKind::Acknowledged, notifier, Severity::None, {}, ctx);
     }
 }
 
@@ -279,6 +305,9 @@ void Engine::Impl::emit(Active& a,
     n.threshold = a.inst.threshold;
     n.starts_at = a.inst.firing_since;
     n.ends_at = ends_at;
+    if (kind == NotificationKind::Acknowledged) {
+        n.ack = a.inst.ack;
+    }
     const auto kpi_it = kpis_.find(a.inst.kpi);
     const KpiDef* kpi = kpi_it == kpis_.end() ? nullptr : kpi_it->second.def;
     if (kpi != nullptr) {
@@ -339,7 +368,12 @@ std::optional<TimePoint> Engine::Impl::compute_due(const Slot& slot) const {
             if (inst.clear_since) {
                 min_into(due, *inst.clear_since + rule.keep_firing_for);
             }
-            if (policy != nullptr && inst.steps_done < policy->steps.size()) {
+            if (inst.ack && inst.ack->until &&
+                ack_holds(*slot.active, *inst.ack->until - Duration{1})) {
+                min_into(due, *inst.ack->until);  // the steps resume then
+            } else if (policy != nullptr && inst.steps_done < policy->steps.size() &&
+                       !ack_holds(*slot.active,
+                                  inst.firing_since + policy->steps[inst.steps_done]->after)) {
                 min_into(due, inst.firing_since + policy->steps[inst.steps_done]->after);
             }
         }

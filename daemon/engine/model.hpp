@@ -210,9 +210,13 @@ struct PolicyStep {
     SourceLoc loc;
 };
 
+enum class EscalateUntil { Acknowledged, Resolved };
+
 struct PolicyDef {
     std::string name;
     std::vector<PolicyStep> steps;
+    /// `until:` acknowledged (an ack pauses the steps; the default) or resolved (steps go on).
+    EscalateUntil until = EscalateUntil::Acknowledged;
     SourceLoc loc;
 };
 

@@ -18,7 +18,7 @@ const std::vector<std::string> kFileKeys{"kpis", "rules", "policies"};
 const std::vector<std::string> kLaterFileKeys{"calendars", "reports"};
 const std::vector<std::string> kKpiHostKeys{
     "source", "every", "unit", "target", "description", "lua", "history"};
-const std::vector<std::string> kPolicyKeys{"steps"};
+const std::vector<std::string> kPolicyKeys{"steps", "until"};
 const std::vector<std::string> kStepKeys{"after", "notify", "severity"};
 
 std::string where(const SourceLoc& loc) {
@@ -273,6 +273,20 @@ private:
                         "missing required key 'steps'; add e.g. steps: [{notify: [ops-slack]}]");
                 } else {
                     load_steps(r, *steps, policy, join_path(path, "steps"));
+                }
+                if (const Field* until = find(*fields, "until")) {
+                    const auto until_path = join_path(path, "until");
+                    if (auto text = r.string(*until, until_path)) {
+                        if (*text == "acknowledged") {
+                            policy.until = EscalateUntil::Acknowledged;
+                        } else if (*text == "resolved") {
+                            policy.until = EscalateUntil::Resolved;
+                        } else {
+                            r.error(until->loc,
+                                    until_path,
+                                    "'" + *text + "' is not allowed; use acknowledged or resolved");
+                        }
+                    }
                 }
             }
             set_.policies.push_back(std::move(policy));

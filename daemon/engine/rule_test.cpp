@@ -13,7 +13,9 @@ namespace tocsin::engine {
 namespace {
 
 using rule_test::Expectation;
+using rule_test::EventKind;
 using rule_test::TestCase;
+using rule_test::TestEvent;
 using rule_test::TestFile;
 
 constexpr Duration kDefaultTail = std::chrono::hours(24);
@@ -53,7 +55,37 @@ public:
         apply(engine_->restore(std::move(persisted), t));
     }
 
+    /// Acknowledges the firing instance of `e.alert` whose series labels include `e.labels`;
+    /// false when there is none (the test then fails with a clear line).
+    bool acknowledge(const TestEvent& e, TimePoint t) {
+        for (const auto& inst : engine_->instances()) {
+            if (inst.rule != e.alert || inst.state != AlertState::Firing) {
+                continue;
+            }
+            const bool labels_match =
+                std::all_of(e.labels.begin(), e.labels.end(), [&](const auto& l) {
+                    const auto it = inst.series_labels.find(l.first);
+                    return it != inst.series_labels.end() && it->second == l.second;
+                });
+            if (!labels_match) {
+                continue;
+            }
+            Ack ack;
+            ack.author = e.author;
+            ack.comment = e.comment;
+            if (e.for_duration) {
+                ack.until = t + *e.for_duration;
+            }
+            if (auto out = engine_->acknowledge(inst.fingerprint, std::move(ack), t)) {
+                apply(std::move(*out));
+                return true;
+            }
+        }
+        return false;
+    }
+
     std::vector<Notification> sent;
+    std::vector<std::string> problems;  // events that could not happen
 
 private:
     void apply(StepOutput out) {
@@ -78,10 +110,16 @@ private:
     std::vector<Sample> stored_samples_;  // what the store's sample history would hold
 };
 
-std::vector<Notification> simulate(const TestFile& file, const TestCase& c) {
+struct Outcome {
+    std::vector<Notification> sent;
+    std::vector<std::string> problems;
+};
+
+Outcome simulate(const TestFile& file, const TestCase& c) {
     // Everything that happens, by offset: samples grouped per instant, restarts flagged.
     struct Moment {
         bool restart = false;
+        std::vector<const TestEvent*> acks;
         std::vector<Sample> samples;
     };
     std::map<Duration, Moment> timeline;
@@ -94,7 +132,11 @@ std::vector<Notification> simulate(const TestFile& file, const TestCase& c) {
         last = std::max(last, s.last_slot);
     }
     for (const auto& e : c.events) {
-        timeline[e.at].restart = true;
+        if (e.kind == EventKind::Restart) {
+            timeline[e.at].restart = true;
+        } else {
+            timeline[e.at].acks.push_back(&e);
+        }
         last = std::max(last, e.at);
     }
     for (const auto& e : c.expect) {
@@ -112,9 +154,15 @@ std::vector<Notification> simulate(const TestFile& file, const TestCase& c) {
         if (!moment.samples.empty()) {
             run.ingest(moment.samples, t);
         }
+        for (const TestEvent* ack : moment.acks) {
+            if (!run.acknowledge(*ack, t)) {
+                run.problems.push_back("at " + format_duration(offset) + ": no firing " +
+                                       ack->alert + " to acknowledge");
+            }
+        }
     }
     run.run_until(file.start + until);
-    return std::move(run.sent);
+    return Outcome{std::move(run.sent), std::move(run.problems)};
 }
 
 bool core_matches(const Expectation& e, const Notification& n, TimePoint start) {
@@ -211,8 +259,9 @@ void print_timeline(std::vector<Row> rows, std::ostream& out) {
 /// Matches expected against sent; prints the case's line; returns whether it passed.
 bool report_case(const TestFile& file,
                  const TestCase& c,
-                 const std::vector<Notification>& sent,
+                 const Outcome& outcome,
                  std::ostream& out) {
+    const auto& sent = outcome.sent;
     std::vector<bool> used(sent.size(), false);
     std::vector<int> match_of(c.expect.size(), -1);
     for (std::size_t e = 0; e < c.expect.size(); ++e) {
@@ -225,6 +274,7 @@ bool report_case(const TestFile& file,
         }
     }
     const bool passed =
+        outcome.problems.empty() &&
         std::all_of(match_of.begin(), match_of.end(), [](int m) { return m >= 0; }) &&
         std::all_of(used.begin(), used.end(), [](bool u) { return u; });
     if (passed) {
@@ -232,6 +282,9 @@ bool report_case(const TestFile& file,
         return true;
     }
     out << "FAIL " << file.path << ':' << c.loc.line << ':' << c.loc.col << ": " << c.name << '\n';
+    for (const auto& problem : outcome.problems) {
+        out << "     " << problem << '\n';
+    }
     std::vector<Row> rows;
     for (std::size_t e = 0; e < c.expect.size(); ++e) {
         const Expectation& x = c.expect[e];

@@ -25,7 +25,8 @@ const std::vector<std::string> kCaseKeys{"name", "until", "series", "events", "e
 const std::vector<std::string> kSeriesKeys{
     "kpi", "labels", "interval", "offset", "values", "samples"};
 const std::vector<std::string> kSampleKeys{"at", "value"};
-const std::vector<std::string> kEventKeys{"at", "restart"};
+const std::vector<std::string> kEventKeys{"at", "restart", "ack"};
+const std::vector<std::string> kAckKeys{"alert", "labels", "author", "comment", "for"};
 const std::vector<std::string> kExpectKeys{
     "at", "alert", "kind", "severity", "notifier", "labels", "summary"};
 const std::vector<std::string> kKinds{"firing", "severity_change", "resolved"};
@@ -87,6 +88,7 @@ private:
                     const std::string& path,
                     TestFile& file);
     void parse_series(const std::vector<Field>& fields, const std::string& path, TestSeries& s);
+    bool parse_ack(const Field& f, const std::string& path, TestEvent& e);
     void parse_expect(const std::vector<Field>& fields,
                       const SourceLoc& loc,
                       const std::string& path,
@@ -187,6 +189,36 @@ void Parser::each_map(const Field& f,
         r_.check_keys(*fields, keys, item_path);
         fn(*fields, loc, item_path);
     });
+}
+
+bool Parser::parse_ack(const Field& f, const std::string& path, TestEvent& e) {
+    const auto fields = r_.fields(f.node, f.loc, path);
+    if (!fields) {
+        return false;
+    }
+    r_.check_keys(*fields, kAckKeys, path);
+    bool ok = require(*fields, "alert", f.loc, path, "name the alert to acknowledge");
+    e.author = "test";
+    for (const Field& g : *fields) {
+        const std::string p = join_path(path, g.key);
+        if (g.key == "alert") {
+            const auto s = r_.string(g, p);
+            ok = ok && s.has_value();
+            e.alert = s.value_or("");
+        } else if (g.key == "labels") {
+            const auto l = labels(g, p);
+            ok = ok && l.has_value();
+            e.labels = l.value_or(Labels{});
+        } else if (g.key == "author" || g.key == "comment") {
+            const auto s = r_.string(g, p);
+            ok = ok && s.has_value();
+            (g.key == "author" ? e.author : e.comment) = s.value_or("");
+        } else if (g.key == "for") {
+            e.for_duration = r_.duration(g, p);
+            ok = ok && e.for_duration.has_value();
+        }
+    }
+    return ok;
 }
 
 bool Parser::require(const std::vector<Field>& fields,
@@ -464,12 +496,24 @@ void Parser::parse_case(const YAML::Node& item,
                      [&](const std::vector<Field>& ef, const SourceLoc& el, const std::string& ep) {
                          TestEvent e;
                          bool ok = require(ef, "at", el, ep, "give the event's time, e.g. at: 7h");
-                         ok = require(ef, "restart", el, ep, "v1 supports restart: true") && ok;
+                         const bool is_ack = std::any_of(
+                             ef.begin(), ef.end(), [](const Field& g) { return g.key == "ack"; });
+                         if (!is_ack) {
+                             ok = require(ef,
+                                          "restart",
+                                          el,
+                                          ep,
+                                          "an event is restart: true or ack: {alert: ...}") &&
+                                  ok;
+                         }
                          for (const Field& g : ef) {
                              if (g.key == "at") {
                                  const auto d = when(g, join_path(ep, "at"));
                                  ok = ok && d.has_value();
                                  e.at = d.value_or(Duration{0});
+                             } else if (g.key == "ack") {
+                                 e.kind = EventKind::Ack;
+                                 ok = parse_ack(g, join_path(ep, "ack"), e) && ok;
                              } else if (g.key == "restart") {
                                  const auto s = r_.string(g, join_path(ep, "restart"));
                                  if (s && *s != "true") {

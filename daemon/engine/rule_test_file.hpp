@@ -26,11 +26,17 @@ struct TestSeries {
     Duration last_slot{0};  // the last slot of `values`, empty ones included (time advances)
 };
 
-enum class EventKind { Restart };
+enum class EventKind { Restart, Ack };
 
 struct TestEvent {
     Duration at{0};
     EventKind kind = EventKind::Restart;
+    // Ack: the firing instance of `alert` whose labels include `labels`.
+    std::string alert;
+    Labels labels;
+    std::string author;
+    std::string comment;
+    std::optional<Duration> for_duration;  // the acknowledgement runs out after this
 };
 
 struct Expectation {

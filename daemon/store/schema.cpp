@@ -103,6 +103,13 @@ DROP TABLE outbox;
 ALTER TABLE outbox_v3 RENAME TO outbox;
 CREATE INDEX outbox_state_next ON outbox (state, next_attempt_ms);
 )sql"},
+    // v4: acknowledgements of alert instances (all NULL while not acknowledged).
+    Migration{4, R"sql(
+ALTER TABLE alert_instances ADD COLUMN ack_author TEXT;
+ALTER TABLE alert_instances ADD COLUMN ack_comment TEXT;
+ALTER TABLE alert_instances ADD COLUMN ack_at_ms INTEGER;
+ALTER TABLE alert_instances ADD COLUMN ack_until_ms INTEGER;
+)sql"},
 };
 
 Result<bool> has_table(Database& db, const char* name) {

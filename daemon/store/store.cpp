@@ -125,6 +125,16 @@ Result<engine::AlertInstance> read_instance(Database& db, const Statement& row) 
     inst.notified = std::move(*notified);
     inst.steps_done = static_cast<std::uint32_t>(row.column_int(15));
     inst.seq = static_cast<std::uint64_t>(row.column_int(16));
+    if (auto ack_at = row.column_optional_int(19)) {
+        engine::Ack ack;
+        ack.author = row.column_text(17);
+        ack.comment = row.column_text(18);
+        ack.at = from_unix_ms(*ack_at);
+        if (auto until = row.column_optional_int(20)) {
+            ack.until = from_unix_ms(*until);
+        }
+        inst.ack = std::move(ack);
+    }
     return inst;
 }
 
@@ -215,15 +225,18 @@ Result<void> Store::write_batch(const Batch& batch) {
         BOOST_OUTCOME_TRY(auto upsert, db_->prepare(R"sql(
 INSERT INTO alert_instances (rule, fingerprint, kpi, labels_json, state, severity, notified_severity,
     nodata, value, threshold, pending_since_ms, firing_since_ms, clear_since_ms, last_sample_at_ms,
-    notified_json, steps_done, seq)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+    notified_json, steps_done, seq, ack_author, ack_comment, ack_at_ms, ack_until_ms)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+    ?21)
 ON CONFLICT (rule, fingerprint) DO UPDATE SET
     kpi = excluded.kpi, labels_json = excluded.labels_json, state = excluded.state,
     severity = excluded.severity, notified_severity = excluded.notified_severity,
     nodata = excluded.nodata, value = excluded.value, threshold = excluded.threshold,
     pending_since_ms = excluded.pending_since_ms, firing_since_ms = excluded.firing_since_ms,
     clear_since_ms = excluded.clear_since_ms, last_sample_at_ms = excluded.last_sample_at_ms,
-    notified_json = excluded.notified_json, steps_done = excluded.steps_done, seq = excluded.seq
+    notified_json = excluded.notified_json, steps_done = excluded.steps_done, seq = excluded.seq,
+    ack_author = excluded.ack_author, ack_comment = excluded.ack_comment,
+    ack_at_ms = excluded.ack_at_ms, ack_until_ms = excluded.ack_until_ms
 )sql"));
         std::optional<std::int64_t> clear;
         if (inst.clear_since) {
@@ -246,6 +259,18 @@ ON CONFLICT (rule, fingerprint) DO UPDATE SET
             .bind(15, codec::strings_json(inst.notified))
             .bind(16, std::int64_t{inst.steps_done})
             .bind(17, static_cast<std::int64_t>(inst.seq));  // bit pattern; read back the same way
+        if (inst.ack) {
+            std::optional<std::int64_t> until;
+            if (inst.ack->until) {
+                until = to_unix_ms(*inst.ack->until);
+            }
+            upsert.bind(18, inst.ack->author)
+                .bind(19, inst.ack->comment)
+                .bind(20, std::optional<std::int64_t>(to_unix_ms(inst.ack->at)))
+                .bind(21, until);
+        } else {
+            upsert.bind_null(18).bind_null(19).bind_null(20).bind_null(21);
+        }
         BOOST_OUTCOME_TRY(upsert.run());
     }
 
@@ -299,7 +324,7 @@ Result<std::vector<engine::AlertInstance>> Store::load_instances() {
     BOOST_OUTCOME_TRY(auto select, db_->prepare(R"sql(
 SELECT rule, fingerprint, kpi, labels_json, state, severity, notified_severity, nodata, value,
     threshold, pending_since_ms, firing_since_ms, clear_since_ms, last_sample_at_ms, notified_json,
-    steps_done, seq
+    steps_done, seq, ack_author, ack_comment, ack_at_ms, ack_until_ms
 FROM alert_instances ORDER BY rule, fingerprint
 )sql"));
     std::vector<engine::AlertInstance> out;
