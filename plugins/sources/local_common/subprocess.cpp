@@ -179,12 +179,27 @@ bool drain(int fd, std::string& text, std::size_t cap, bool& truncated) {
     }
 }
 
-// Waits for `pid` for at most `limit`; true when it was reaped (status in `status`).
-bool wait_for(pid_t pid, milliseconds limit, int& status) {
+// True once `pid` has exited; it stays a zombie (not reaped), so its process group id cannot be
+// reused until reap() and the group can still be killed safely.
+bool has_exited(pid_t pid) {
+    siginfo_t info{};
+    return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid == pid;
+}
+
+// Reaps `pid` (blocking) and returns its wait status.
+int reap(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return status;
+}
+
+// Waits up to `limit` for `pid` to exit, without reaping it.
+bool wait_exit(pid_t pid, milliseconds limit) {
     const auto until = Clock::now() + limit;
     for (;;) {
-        const pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid || (r < 0 && errno == ECHILD)) {
+        if (has_exited(pid)) {
             return true;
         }
         if (Clock::now() >= until) {
@@ -196,15 +211,14 @@ bool wait_for(pid_t pid, milliseconds limit, int& status) {
 
 // SIGTERM to the group, SIGKILL after the grace, then reap the leader. Returns its wait status.
 int terminate_group(pid_t pid) {
-    int status = 0;
     ::kill(-pid, SIGTERM);
-    if (!wait_for(pid, kTermGrace, status)) {
+    if (!wait_exit(pid, kTermGrace)) {
         ::kill(-pid, SIGKILL);
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
     }
-    ::kill(-pid, SIGKILL);  // members that ignored SIGTERM; ESRCH when none are left
-    return status;
+    // The leader is dead but not reaped yet, so the group id is still ours: kill the members that
+    // ignored SIGTERM (ESRCH when none are left), then reap.
+    ::kill(-pid, SIGKILL);
+    return reap(pid);
 }
 
 }  // namespace
@@ -290,24 +304,22 @@ RunResult run_program(const Command& command, Deadline deadline, const RunLimits
         if (err_open) {
             err_open = drain(child.err_fd, result.err, limits.max_err, result.err_truncated);
         }
-        if (!exited && ::waitpid(child.pid, &status, WNOHANG) == child.pid) {
+        if (!exited && has_exited(child.pid)) {
             exited = true;
             exit_seen = Clock::now();
         }
     }
+    if (!timed_out && !exited) {
+        // Both pipes closed: the program is ending (or closed them itself); wait until the
+        // deadline, then treat it as a timeout.
+        exited = wait_exit(child.pid, std::chrono::ceil<milliseconds>(deadline - Clock::now()));
+        timed_out = !exited;
+    }
     if (timed_out) {
         status = terminate_group(child.pid);
     } else {
-        if (!exited) {
-            // Both pipes closed: the program is ending (or closed them itself); wait until the
-            // deadline, then treat it as a timeout.
-            if (!wait_for(
-                    child.pid, std::chrono::ceil<milliseconds>(deadline - Clock::now()), status)) {
-                timed_out = true;
-                status = terminate_group(child.pid);
-            }
-        }
         ::kill(-child.pid, SIGKILL);  // whatever the program left running in its group
+        status = reap(child.pid);
     }
     // Pick up what was written before the end; bounded, the writers are gone or killed.
     if (out_open) {
@@ -364,17 +376,13 @@ void Child::stop() {
 }
 
 std::optional<std::string> Child::poll_exit() {
-    if (pid_ <= 0) {
+    if (pid_ <= 0 || !has_exited(pid_)) {
         return std::nullopt;
     }
-    int status = 0;
-    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == 0) {
-        return std::nullopt;
-    }
-    ::kill(-pid_, SIGKILL);
+    ::kill(-pid_, SIGKILL);  // before reaping: the group id is still ours
+    const int status = reap(pid_);
     pid_ = -1;
-    return r < 0 ? std::string("was reaped elsewhere") : describe_wait_status(status);
+    return describe_wait_status(status);
 }
 
 }  // namespace tocsin::plugins::local
