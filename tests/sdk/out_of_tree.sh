@@ -66,7 +66,9 @@ rules:
     above: { warning: 0 }
     summary: "the out-of-tree disk_usage source reports {{ value }} bytes"
 YAML
-"$tocsin" plugins --plugin-dir "$work/template/plugins" | grep -q "disk_usage 1.0.0 (source"
+listing="$("$tocsin" plugins --plugin-dir "$work/template/plugins")"
+grep -q "disk_usage 1.0.0 (source" <<<"$listing"
+grep -q "file_append 1.0.0 (notifier" <<<"$listing"
 "$tocsin" check -c "$work/run/tocsin.yaml" >/dev/null
 
 "$tocsin" run -c "$work/run/tocsin.yaml" 2>"$work/run/daemon.log" &
