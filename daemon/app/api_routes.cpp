@@ -1,10 +1,12 @@
 #include "app/api_routes.hpp"
 
+#include "app/ack_links.hpp"
 #include "app/checked_config.hpp"
 #include "app/push_parse.hpp"
 #include "store/store.hpp"
 
 #include <boost/json.hpp>
+#include <boost/url/params_view.hpp>
 
 #include <algorithm>
 
@@ -91,6 +93,14 @@ json::object alert_json(const engine::AlertInstance& a) {
         notified.emplace_back(n);
     }
     o["notified"] = std::move(notified);
+    if (a.ack) {
+        o["ack"] = json::object{{"author", a.ack->author},
+                                {"comment", a.ack->comment},
+                                {"at", engine::format_rfc3339(a.ack->at)},
+                                {"until", time_or_null(a.ack->until)}};
+    } else {
+        o["ack"] = nullptr;
+    }
     return o;
 }
 
@@ -110,6 +120,72 @@ json::object outbox_json(const store::OutboxItem& item) {
     o["finished_at"] = time_or_null(item.delivered_at);
     o["last_detail"] = item.last_detail;
     return o;
+}
+
+std::string html_escape(const std::string& s) {
+    std::string out;
+    for (const char c : s) {
+        switch (c) {
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '&':
+                out += "&amp;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out.push_back(c);
+        }
+    }
+    return out;
+}
+
+api::Response html_page(int status, const std::string& title, const std::string& body) {
+    api::Response r;
+    r.status = status;
+    r.content_type = "text/html; charset=utf-8";
+    r.body =
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+        "content=\"width=device-width\"><title>" +
+        html_escape(title) +
+        "</title><style>body{font-family:sans-serif;max-width:34em;margin:2em auto;"
+        "padding:0 1em}button{font-size:1.1em;padding:.5em 1.5em}</style></head><body><h1>" +
+        html_escape(title) + "</h1>" + body + "</body></html>";
+    // The page acts on a secret link: no caching, no framing, no referrer leaking it.
+    r.headers.emplace_back("Referrer-Policy", "no-referrer");
+    r.headers.emplace_back("X-Frame-Options", "DENY");
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+    return r;
+}
+
+/// A link's query or a confirm form: the parameters s, e and sig, and optional name/comment.
+std::map<std::string, std::string> form_fields(const std::string& body) {
+    std::map<std::string, std::string> out;
+    for (const auto& p : boost::urls::params_view(body)) {
+        out[p.key] = p.value;
+    }
+    return out;
+}
+
+std::optional<engine::TimePoint> starts_of(const std::string& ms) {
+    try {
+        std::size_t used = 0;
+        const auto v = std::stoll(ms, &used);
+        if (used == ms.size()) {
+            return engine::from_unix_ms(v);
+        }
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
 }
 
 class Routes {
@@ -216,6 +292,123 @@ public:
             out.push_back(alert_json(a));
         }
         reply(api::json_ok(json::serialize(json::object{{"alerts", std::move(out)}})));
+    }
+
+    void ack(const Request& req, const Reply& reply) {
+        boost::system::error_code ec;
+        const auto doc = json::parse(req.body.empty() ? "{}" : req.body, ec);
+        if (ec || !doc.is_object()) {
+            reply(api::json_error(400,
+                                  "body must be a JSON object: {\"author\": ..., "
+                                  "\"comment\": ..., \"for\": \"30m\"}"));
+            return;
+        }
+        const auto& o = doc.as_object();
+        engine::Ack a;
+        for (const auto& field : o) {
+            const auto& key = field.key();
+            if (!field.value().is_string()) {
+                reply(api::json_error(400, std::string(key) + " must be a string"));
+                return;
+            }
+            const std::string value(field.value().get_string());
+            if (key == "author") {
+                a.author = value;
+            } else if (key == "comment") {
+                a.comment = value;
+            } else if (key == "for") {
+                const auto d = engine::parse_duration(value);
+                if (!d || d->count() <= 0) {
+                    reply(api::json_error(400, "for must be a duration such as 30m"));
+                    return;
+                }
+                a.until = wall_now() + *d;
+            } else if (key == "until") {
+                a.until = engine::parse_rfc3339(value);
+                if (!a.until) {
+                    reply(api::json_error(400, "until must be an RFC 3339 time"));
+                    return;
+                }
+            } else {
+                reply(api::json_error(400,
+                                      "unknown field '" + std::string(key) +
+                                          "'; allowed: author, comment, for, until"));
+                return;
+            }
+        }
+        if (a.author.empty()) {
+            reply(api::json_error(400, "author is required: say who is on it"));
+            return;
+        }
+        const auto& id = req.params.at("id");
+        auto inst = b_.acknowledge(id, std::move(a), std::nullopt);
+        if (!inst) {
+            reply(api::json_error(404, "no firing alert with id '" + id + "'"));
+            return;
+        }
+        reply(api::json_ok(json::serialize(alert_json(*inst))));
+    }
+
+    /// The page a signed link opens: it only shows what would be acknowledged (mail scanners
+    /// and link previews open links too); the button posts the confirmation.
+    void ack_page(const Request& req, const Reply& reply) {
+        const auto& id = req.params.at("id");
+        const auto q = [&](const char* k) {
+            auto it = req.query.find(k);
+            return it == req.query.end() ? std::string() : it->second;
+        };
+        if (!b_.ack_links().verify(id, q("s"), q("e"), q("sig"), wall_now())) {
+            reply(html_page(403,
+                            "Link not valid",
+                            "<p>This acknowledge link is not valid or has expired. Acknowledge "
+                            "with <code>tocsin ack</code> instead.</p>"));
+            return;
+        }
+        std::string what = "alert " + id;
+        for (const auto& a : b_.engine().instances()) {
+            if (a.fingerprint == id) {
+                what = a.rule + " (" + a.kpi + ", " + engine::to_string(a.severity) + ")";
+            }
+        }
+        const std::string hidden =
+            "<input type=\"hidden\" name=\"s\" value=\"" + html_escape(q("s")) +
+            "\"><input type=\"hidden\" name=\"e\" value=\"" + html_escape(q("e")) +
+            "\"><input type=\"hidden\" name=\"sig\" value=\"" + html_escape(q("sig")) + "\">";
+        reply(
+            html_page(200,
+                      "Acknowledge " + what + "?",
+                      "<form method=\"post\" action=\"/api/v1/alerts/" + html_escape(id) +
+                          "/ack/confirm\">" + hidden +
+                          "<p><label>Your name <input name=\"name\" maxlength=\"80\"></label></p>"
+                          "<p><label>Comment <input name=\"comment\" maxlength=\"500\"></label></p>"
+                          "<p><button type=\"submit\">Acknowledge</button></p></form>"));
+    }
+
+    void ack_confirm(const Request& req, const Reply& reply) {
+        const auto& id = req.params.at("id");
+        auto f = form_fields(req.body);
+        if (!b_.ack_links().verify(id, f["s"], f["e"], f["sig"], wall_now())) {
+            reply(html_page(403,
+                            "Link not valid",
+                            "<p>This acknowledge link is not valid or has expired.</p>"));
+            return;
+        }
+        engine::Ack a;
+        a.author = f["name"].empty() ? "acknowledge link" : f["name"].substr(0, 80);
+        a.comment = f["comment"].substr(0, 500);
+        auto inst = b_.acknowledge(id, std::move(a), starts_of(f["s"]));
+        if (!inst) {
+            reply(html_page(409,
+                            "Nothing to acknowledge",
+                            "<p>This alert is no longer firing (it resolved, or fired again since "
+                            "this message).</p>"));
+            return;
+        }
+        reply(html_page(200,
+                        "Acknowledged",
+                        "<p>" + html_escape(inst->rule) +
+                            " is acknowledged; the people already told are told you are on it, and "
+                            "escalation stops.</p>"));
     }
 
     void reload(const Request&, const Reply& reply) {
@@ -376,6 +569,11 @@ std::shared_ptr<api::Router> make_api_router(ApiBackend& backend) {
     router->add("GET", "/healthz", Access::Open, bind(&Routes::healthz));
     router->add("GET", "/api/v1/status", Access::Open, bind(&Routes::status));
     router->add("GET", "/api/v1/alerts", Access::Open, bind(&Routes::alerts));
+    router->add("POST", "/api/v1/alerts/{id}/ack", Access::Token, bind(&Routes::ack));
+    // A signed link authorizes these two by itself (see ack_links.hpp).
+    router->add("GET", "/api/v1/alerts/{id}/ack", Access::Open, bind(&Routes::ack_page));
+    router->add(
+        "POST", "/api/v1/alerts/{id}/ack/confirm", Access::Open, bind(&Routes::ack_confirm));
     router->add("POST", "/api/v1/reload", Access::Token, bind(&Routes::reload));
     router->add("GET", "/api/v1/kpis", Access::Open, bind(&Routes::kpis));
     router->add("GET", "/api/v1/kpis/{name}/history", Access::Open, bind(&Routes::history));

@@ -19,6 +19,7 @@ class Store;
 namespace tocsin::app {
 
 struct CheckedConfig;
+class AckLinks;
 
 /// Health of one source instance, as the collection loop sees it.
 struct SourceHealth {
@@ -62,6 +63,12 @@ public:
                              std::vector<std::string> rejected) = 0;
     /// Runs `work` on the store thread (the only thread that may touch the store).
     virtual void on_store(std::function<void(store::Store&)> work) = 0;
+    /// Acknowledges the firing alert `id` (its fingerprint); with `starts_at`, only that firing
+    /// episode. The instance as it is now, or nullopt when no such alert is firing.
+    virtual std::optional<engine::AlertInstance> acknowledge(
+        const std::string& id, engine::Ack ack, std::optional<engine::TimePoint> starts_at) = 0;
+    /// The signer of acknowledge links.
+    [[nodiscard]] virtual const AckLinks& ack_links() const = 0;
     /// Puts a dead letter back in the queue; `done` gets "" or an error, on the store thread.
     virtual void retry_notification(const std::string& id,
                                     std::function<void(std::string error)> done) = 0;

@@ -29,6 +29,8 @@ commands:
   status   [-c FILE] [--json]            the running daemon's health, sources and outbox
   alerts   [-c FILE] [--json] [--state S] pending and firing alerts of the running daemon
   reload   [-c FILE]                     make the running daemon reload (prints why if refused)
+  ack      ID [--comment TEXT] [--for DURATION] [--author NAME]
+                                         acknowledge a firing alert: its escalation stops
   notifications [-c FILE] [--state S] [--json] [--retry ID]
                                          the outbox; --retry puts a dead letter back in the queue
   version                                print the version
@@ -110,7 +112,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
         auto p = parse(args, opts, false);
         if (p.vars.count("check") != 0) {
             if (p.vars["config"].defaulted()) {
-                std::cerr << "tocsin plugins --check: give the instance config with --config FILE\n";
+                std::cerr << "tocsin plugins --check: name the config with --config FILE\n";
                 return 2;
             }
             return command_plugin_check(p.vars["check"].as<std::string>(),
@@ -125,14 +127,17 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
         return command_plugins(p.vars["config"].as<std::string>(), dirs);
     }
     if (command == "status" || command == "alerts" || command == "reload" ||
-        command == "notifications") {
+        command == "notifications" || command == "ack") {
         po::options_description opts;
         opts.add(config_opt);
         opts.add_options()("url", po::value<std::string>()->default_value(""), "API base URL")(
             "json", po::bool_switch(), "print the API's JSON")(
             "state", po::value<std::string>()->default_value(""), "filter by state")(
-            "retry", po::value<std::string>()->default_value(""), "notification id to retry");
-        auto p = parse(args, opts, false);
+            "retry", po::value<std::string>()->default_value(""), "notification id to retry")(
+            "comment", po::value<std::string>()->default_value(""), "why, what is being done")(
+            "for", po::value<std::string>()->default_value(""), "the acknowledgement runs out")(
+            "author", po::value<std::string>(), "who acknowledges (default: $USER)");
+        auto p = parse(args, opts, command == "ack");
         log::init("error", false);
         ClientOptions client{p.vars["config"].as<std::string>(),
                              p.vars["url"].as<std::string>(),
@@ -146,6 +151,21 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
         }
         if (command == "reload") {
             return command_reload(client);
+        }
+        if (command == "ack") {
+            if (p.positional.size() != 1) {
+                std::cerr << "tocsin ack: name one alert id (see tocsin alerts)\n";
+                return 2;
+            }
+            const char* user = std::getenv("USER");  // NOLINT(concurrency-mt-unsafe)
+            const std::string author = p.vars.count("author") != 0
+                                           ? p.vars["author"].as<std::string>()
+                                           : (user != nullptr ? user : "cli");
+            return command_ack(client,
+                               p.positional[0],
+                               author,
+                               p.vars["comment"].as<std::string>(),
+                               p.vars["for"].as<std::string>());
         }
         return command_notifications(client, state, p.vars["retry"].as<std::string>());
     }

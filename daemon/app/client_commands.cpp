@@ -52,7 +52,8 @@ std::optional<json::value> call(const ClientOptions& options,
                                 const std::string& method,
                                 const std::string& path,
                                 int& exit_code,
-                                long also_ok = 0) {
+                                long also_ok = 0,
+                                const std::string& request_body = "{}") {
     std::string error;
     auto target = resolve_api_target(options.config_path, options.url, error);
     if (!target) {
@@ -67,7 +68,7 @@ std::optional<json::value> call(const ClientOptions& options,
         exit_code = 1;
         return std::nullopt;
     }
-    auto answer = api_call(*target, method, path, method == "GET" ? "" : "{}");
+    auto answer = api_call(*target, method, path, method == "GET" ? "" : request_body);
     if (answer.status == 0) {
         std::cerr << "tocsin: " << answer.error << "\n";
         exit_code = kUnreachable;
@@ -202,6 +203,34 @@ int command_reload(const ClientOptions& options) {
                          : "reload refused; the daemon keeps running the previous configuration\n");
     }
     return ok ? 0 : 1;
+}
+
+int command_ack(const ClientOptions& options,
+                const std::string& id,
+                const std::string& author,
+                const std::string& comment,
+                const std::string& for_duration) {
+    json::object body{{"author", author}, {"comment", comment}};
+    if (!for_duration.empty()) {
+        body["for"] = for_duration;
+    }
+    int rc = 0;
+    auto answer = call(
+        options, "POST", "/api/v1/alerts/" + encode(id) + "/ack", rc, 0, json::serialize(body));
+    if (!answer) {
+        return rc;
+    }
+    if (options.json) {
+        std::cout << json::serialize(*answer) << "\n";
+        return 0;
+    }
+    const auto& o = answer->as_object();
+    std::cout << fmt::format("acknowledged {} ({}) as {}{}\n",
+                             str(o.at("rule")),
+                             id,
+                             author,
+                             for_duration.empty() ? "" : " for " + for_duration);
+    return 0;
 }
 
 int command_notifications(const ClientOptions& options,

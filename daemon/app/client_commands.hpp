@@ -16,6 +16,12 @@ struct ClientOptions {
 int command_status(const ClientOptions& options);
 int command_alerts(const ClientOptions& options, const std::string& state);
 int command_reload(const ClientOptions& options);
+/// Acknowledges alert `id` (as `tocsin alerts` lists it); `for_duration` "" for until resolved.
+int command_ack(const ClientOptions& options,
+                const std::string& id,
+                const std::string& author,
+                const std::string& comment,
+                const std::string& for_duration);
 /// Lists notifications (`state` "" for all), or with `retry_id` puts that dead letter back.
 int command_notifications(const ClientOptions& options,
                           const std::string& state,

@@ -1,6 +1,7 @@
 #include "app/daemon.hpp"
 
 #include "api/server.hpp"
+#include "app/ack_links.hpp"
 #include "app/api_routes.hpp"
 #include "app/checked_config.hpp"
 #include "app/delivery.hpp"
@@ -130,6 +131,10 @@ public:
     void on_store(std::function<void(store::Store&)> work) override {
         delivery_->post(std::move(work));
     }
+    std::optional<engine::AlertInstance> acknowledge(const std::string& id,
+                                                     engine::Ack ack,
+                                                     std::optional<TimePoint> starts_at) override;
+    [[nodiscard]] const AckLinks& ack_links() const override { return *ack_links_; }
     void retry_notification(const std::string& id, std::function<void(std::string)> done) override {
         delivery_->retry(id, std::move(done));
     }
@@ -165,6 +170,8 @@ private:
     TimePoint started_at_{};
     std::optional<std::pair<TimePoint, ReloadOutcome>> last_reload_;
     std::unique_ptr<api::Server> api_;
+    std::optional<AckLinks> ack_links_;
+    std::string external_url_;  // base of links in messages; "" without the API
     std::shared_ptr<api::Router> router_;
 };
 
@@ -210,6 +217,12 @@ bool Daemon::start() {
         return false;
     }
     store_ = std::move(opened).value();
+    auto links = AckLinks::open(state_dir_);
+    if (!links) {
+        log::critical("store", "{}; not starting", links.error().text());
+        return false;
+    }
+    ack_links_ = std::move(links).value();
     auto rt = instantiate(std::move(*checked));
     if (!rt) {
         log::critical("tocsin", "plugin instances could not be created; not starting");
@@ -250,6 +263,7 @@ bool Daemon::start_api() {
     if (api_config.loc.line == 0) {
         return true;
     }
+    external_url_ = api_config.external_url;
     router_ = make_api_router(*this);
     api::ServerOptions options;
     options.listen = api_config.listen;
@@ -261,6 +275,9 @@ bool Daemon::start_api() {
     }
     api_ = std::move(server).value();
     log::info("api", "listening on http://{}", api_->address());
+    if (external_url_.empty()) {
+        external_url_ = "http://" + api_->address();
+    }
     if (options.token.empty()) {
         log::warning("api", "no token_file configured: calls that change state are refused");
     }
@@ -504,6 +521,34 @@ bool Daemon::record_source_health(const CollectGroupPtr& group, const Error* err
     return wall_now() - *h.failing_since < group->down_after;
 }
 
+std::optional<engine::AlertInstance> Daemon::acknowledge(const std::string& id,
+                                                         engine::Ack ack,
+                                                         std::optional<TimePoint> starts_at) {
+    const auto instances = engine_->instances();
+    const auto it = std::find_if(instances.begin(), instances.end(), [&](const auto& a) {
+        return a.fingerprint == id && a.state == engine::AlertState::Firing &&
+               (!starts_at || a.firing_since == *starts_at);
+    });
+    if (it == instances.end()) {
+        return std::nullopt;
+    }
+    const std::string author = ack.author;
+    auto out = engine_->acknowledge(id, std::move(ack), wall_now());
+    if (!out) {
+        return std::nullopt;
+    }
+    log::info("alert '" + it->rule + "'", "acknowledged by {} ({})", author, id);
+    std::optional<engine::AlertInstance> now;
+    for (const auto& u : out->upserted) {
+        if (u.fingerprint == id) {
+            now = u;
+        }
+    }
+    commit({}, std::move(*out));
+    arm_engine_timer();
+    return now;
+}
+
 std::vector<SourceHealth> Daemon::sources() const {
     std::vector<SourceHealth> out;
     for (const auto& s : runtime_->checked.loaded->config.sources) {
@@ -556,7 +601,14 @@ void Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out)
         item.alert = n.alert;
         item.fingerprint = n.fingerprint;
         item.kind = engine::to_string(n.kind);
-        item.payload_json = render_notification_json(n, "");
+        std::string ack_url;
+        if (!external_url_.empty() && (n.kind == engine::NotificationKind::Firing ||
+                                       n.kind == engine::NotificationKind::SeverityChange ||
+                                       n.kind == engine::NotificationKind::Reminder)) {
+            ack_url = ack_links_->url(
+                external_url_, n.fingerprint, n.starts_at, n.at + AckLinks::kLifetime);
+        }
+        item.payload_json = render_notification_json(n, external_url_, ack_url);
         item.created_at = n.at;
         item.next_attempt_at = n.at;
         batch.outbox.push_back(std::move(item));

@@ -1,5 +1,7 @@
 #include "app/notification_json.hpp"
 
+#include "app/message.hpp"
+
 #include <boost/json.hpp>
 
 namespace tocsin::app {
@@ -22,7 +24,8 @@ boost::json::value optional_number(const std::optional<double>& v) {
 }  // namespace
 
 std::string render_notification_json(const engine::Notification& n,
-                                     const std::string& external_url) {
+                                     const std::string& external_url,
+                                     const std::string& ack_url) {
     const bool resolved = n.kind == engine::NotificationKind::Resolved;
     const char* status = resolved ? "resolved" : "firing";
 
@@ -55,6 +58,11 @@ std::string render_notification_json(const engine::Notification& n,
     alert["unit"] = n.unit;
     alert["starts_at"] = engine::format_rfc3339(n.starts_at);
     alert["ends_at"] = n.ends_at ? engine::format_rfc3339(*n.ends_at) : kZeroTime;
+    alert["ack_url"] = ack_url;
+    alert["previous_value"] = nullptr;
+    alert["duration_s"] = std::chrono::duration_cast<std::chrono::seconds>(
+                              (n.ends_at ? *n.ends_at : n.at) - n.starts_at)
+                              .count();
 
     boost::json::object root;
     root["version"] = "1";
@@ -68,6 +76,22 @@ std::string render_notification_json(const engine::Notification& n,
     root["common_labels"] = labels_object(n.labels);
     root["common_annotations"] = annotations;
     root["alerts"] = boost::json::array{alert};
+    const auto message = compose_message(n, ack_url);
+    root["message"] = boost::json::object{
+        {"title", message.title}, {"text", message.text}, {"short", message.short_text}};
+    root["via_fallback"] = "";
+    boost::json::array also;
+    for (const auto& other : n.also_notified) {
+        also.emplace_back(other);
+    }
+    root["also_notified"] = std::move(also);
+    root["truncated_alerts"] = 0;
+    if (n.ack) {
+        root["ack"] = boost::json::object{
+            {"author", n.ack->author},
+            {"comment", n.ack->comment},
+            {"until", n.ack->until ? engine::format_rfc3339(*n.ack->until) : ""}};
+    }
     return boost::json::serialize(root);
 }
 

@@ -8,9 +8,11 @@
 /// (docs/notification-json.md).
 namespace tocsin::app {
 
-/// `external_url` is the daemon's API base URL ("" when the API is off).
+/// `external_url` is the daemon's API base URL ("" when the API is off); `ack_url` a signed
+/// acknowledge link for this alert ("" for none).
 [[nodiscard]] std::string render_notification_json(const engine::Notification& n,
-                                                   const std::string& external_url);
+                                                   const std::string& external_url,
+                                                   const std::string& ack_url = {});
 
 /// The same notification for a notifier's fallback: `id` and `receiver` replaced, `via_fallback`
 /// naming the notifier that failed, and a line saying so added to the message text.

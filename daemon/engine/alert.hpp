@@ -92,13 +92,15 @@ struct Notification {
     double value = 0;
     std::optional<double> threshold;
     std::optional<double> target;
-    std::string unit;     // KpiDef::unit_text
-    std::string summary;  // rendered templates
+    std::string unit;             // KpiDef::unit_text
+    Unit unit_kind = Unit::None;  // KpiDef::unit, for formatting values
+    std::string summary;          // rendered templates
     std::string description;
     std::string runbook;
-    TimePoint starts_at;               // firing_since
-    std::optional<TimePoint> ends_at;  // set for Resolved
-    std::optional<Ack> ack;            // for Acknowledged: who, why, until when
+    TimePoint starts_at;                     // firing_since
+    std::optional<TimePoint> ends_at;        // set for Resolved
+    std::optional<Ack> ack;                  // for Acknowledged: who, why, until when
+    std::vector<std::string> also_notified;  // the other notifiers told of this firing
 };
 
 struct TemplateContext;

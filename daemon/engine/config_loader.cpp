@@ -28,7 +28,7 @@ const std::vector<std::string> kTopKeys{"state_dir",
                                         "notifiers",
                                         "routes",
                                         "default_policy"};
-const std::vector<std::string> kApiKeys{"listen", "token_file"};
+const std::vector<std::string> kApiKeys{"listen", "token_file", "external_url"};
 const std::vector<std::string> kRouteKeys{"match", "match_re", "policy"};
 
 const Field* find(const std::vector<Field>& fields, const std::string& key) {
@@ -160,6 +160,21 @@ private:
             } else if (k.key == "token_file") {
                 if (auto s = r_.string(k, path)) {
                     c_.api.token_file = absolute(*s);
+                }
+            } else if (k.key == "external_url") {
+                if (auto s = r_.string(k, path)) {
+                    if (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
+                        r_.error(k.loc,
+                                 path,
+                                 "'" + *s +
+                                     "' is not an http(s) URL; give the address recipients open, "
+                                     "e.g. https://tocsin.example.com");
+                    } else {
+                        c_.api.external_url = *s;
+                        while (!c_.api.external_url.empty() && c_.api.external_url.back() == '/') {
+                            c_.api.external_url.pop_back();
+                        }
+                    }
                 }
             }
         }

@@ -308,11 +308,17 @@ void Engine::Impl::emit(Active& a,
     if (kind == NotificationKind::Acknowledged) {
         n.ack = a.inst.ack;
     }
+    for (const auto& other : a.inst.notified) {
+        if (other != notifier) {
+            n.also_notified.push_back(other);
+        }
+    }
     const auto kpi_it = kpis_.find(a.inst.kpi);
     const KpiDef* kpi = kpi_it == kpis_.end() ? nullptr : kpi_it->second.def;
     if (kpi != nullptr) {
         n.target = kpi->target;
         n.unit = kpi->unit_text;
+        n.unit_kind = kpi->unit;
     }
     if (rule == &error_rule_) {
         const std::string& item = n.labels["rule"];

@@ -71,6 +71,7 @@ struct Route {
 struct ApiConfig {
     std::string listen = "127.0.0.1:9470";
     std::string token_file;
+    std::string external_url;  // base of links in messages; "" means http://<listen>
     SourceLoc loc;
 };
 

@@ -8,7 +8,10 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <map>
 #include <regex>
+#include <sha256.hpp>
 
 namespace tocsin::testing {
 namespace {
@@ -364,6 +367,145 @@ TEST_CASE("a failing source fires TocsinSourceDown naming it and the error; reco
     const auto resolved = boost::json::parse(inst.hook.requests()[1].body).as_object();
     CHECK(resolved.at("status") == "resolved");
     CHECK(resolved.at("alerts").as_array()[0].at("labels").at("alertname") == "TocsinSourceDown");
+}
+
+}  // namespace tocsin::testing
+
+namespace tocsin::testing {
+namespace {
+
+std::string hex_of(const std::string& bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    for (const unsigned char c : bytes) {
+        out.push_back(kDigits[c >> 4]);
+        out.push_back(kDigits[c & 0xf]);
+    }
+    return out;
+}
+
+/// The query parameter `name` of `url`.
+std::string query_param(const std::string& url, const std::string& name) {
+    std::smatch m;
+    REQUIRE(std::regex_search(url, m, std::regex("[?&]" + name + "=([^&]*)")));
+    return m[1];
+}
+
+}  // namespace
+
+TEST_CASE(
+    "alerts are acknowledged through the CLI and through signed links that cannot be "
+    "forged, reused for another alert or used after expiry",
+    "[integration][api][ack]") {
+    TempDir out;  // the log notifier's path is relative to the daemon's working directory
+    const auto log_path = out.file("notifications.log");
+    ApiInstallation inst("", "  file: { plugin: log, path: " + log_path + " }\n");
+    inst.dir.write("rules.yaml",
+                   "kpis:\n"
+                   "  queue_depth: { source: pushed }\n"
+                   "rules:\n"
+                   "  - alert: QueueDeep\n"
+                   "    kpi: queue_depth\n"
+                   "    above: { critical: 100 }\n"
+                   "policies:\n"
+                   "  page:\n"
+                   "    steps:\n"
+                   "      - notify: [file]\n"
+                   "      - after: 1h\n"
+                   "        notify: [hook]\n");
+    inst.start();
+    const auto no_token =
+        inst.call("POST", "/api/v1/alerts/x/ack", R"({"author":"eve"})", "application/json", "");
+    CHECK(no_token.status == 401);
+
+    const std::string push = R"([{"kpi":"queue_depth","value":500,"labels":{"q":"a"}},)"
+                             R"({"kpi":"queue_depth","value":700,"labels":{"q":"b"}}])";
+    REQUIRE(inst.call("POST", "/api/v1/samples", push).status == 200);
+    std::vector<boost::json::object> lines;
+    const auto read_lines = [&] {
+        lines.clear();
+        std::ifstream in(log_path);
+        for (std::string line; std::getline(in, line);) {
+            lines.push_back(boost::json::parse(line).as_object());
+        }
+        return lines.size();
+    };
+    REQUIRE(eventually([&] { return read_lines() >= 2; }, 10s));
+    std::map<std::string, std::string> link_of;  // label q -> ack_url
+    std::map<std::string, std::string> id_of;
+    for (const auto& n : lines) {
+        const auto& alert = n.at("alerts").as_array()[0].as_object();
+        const std::string q(alert.at("labels").at("q").as_string());
+        link_of[q] = std::string(alert.at("ack_url").as_string());
+        id_of[q] = std::string(alert.at("fingerprint").as_string());
+        CHECK_THAT(std::string(n.at("message").at("text").as_string()),
+                   Catch::Contains("Acknowledge: " + link_of[q]));
+    }
+    REQUIRE(link_of.size() == 2);
+    const auto& link = link_of["a"];
+    CHECK_THAT(link, Catch::StartsWith(inst.base + "/api/v1/alerts/" + id_of["a"] + "/ack?"));
+
+    // Opening the link only shows a confirm page; nothing is acknowledged yet.
+    auto page = http_request("GET", link);
+    CHECK(page.status == 200);
+    CHECK_THAT(page.body, Catch::Contains("Acknowledge QueueDeep") && Catch::Contains("<form"));
+    CHECK(parse(inst.call("GET", "/api/v1/alerts")).at("alerts").as_array()[0].at("ack").is_null());
+
+    // Forged, moved to the other alert, expired: refused.
+    const auto s = query_param(link, "s");
+    const auto e = query_param(link, "e");
+    const auto sig = query_param(link, "sig");
+    std::string forged = sig;
+    forged[0] = forged[0] == 'a' ? 'b' : 'a';
+    CHECK(http_request("GET",
+                       inst.base + "/api/v1/alerts/" + id_of["a"] + "/ack?s=" + s + "&e=" + e +
+                           "&sig=" + forged)
+              .status == 403);
+    CHECK(http_request("GET",
+                       inst.base + "/api/v1/alerts/" + id_of["b"] + "/ack?s=" + s + "&e=" + e +
+                           "&sig=" + sig)
+              .status == 403);
+    std::ifstream key_file(inst.dir.file("state/ack-links.key"));
+    std::string key;
+    std::getline(key_file, key);
+    const std::string past = "1000";
+    const auto expired_sig = hex_of(
+        plugins::common::hmac_sha256(key, "tocsin-ack\n" + id_of["a"] + "\n" + s + "\n" + past));
+    CHECK(http_request("GET",
+                       inst.base + "/api/v1/alerts/" + id_of["a"] + "/ack?s=" + s + "&e=" + past +
+                           "&sig=" + expired_sig)
+              .status == 403);
+    CHECK(http_request("POST",
+                       inst.base + "/api/v1/alerts/" + id_of["a"] + "/ack/confirm",
+                       {"Content-Type: application/x-www-form-urlencoded"},
+                       "s=" + s + "&e=" + past + "&sig=" + expired_sig + "&name=eve")
+              .status == 403);
+
+    // Confirming acknowledges: those already told hear of it.
+    auto confirmed =
+        http_request("POST",
+                     inst.base + "/api/v1/alerts/" + id_of["a"] + "/ack/confirm",
+                     {"Content-Type: application/x-www-form-urlencoded"},
+                     "s=" + s + "&e=" + e + "&sig=" + sig + "&name=dana&comment=on+it");
+    CHECK(confirmed.status == 200);
+    CHECK_THAT(confirmed.body, Catch::Contains("Acknowledged"));
+    REQUIRE(eventually([&] { return read_lines() >= 3; }, 10s));
+    CHECK(lines[2].at("kind") == "acknowledged");
+    CHECK(lines[2].at("ack").at("author") == "dana");
+    CHECK(lines[2].at("ack").at("comment") == "on it");
+
+    // The CLI acknowledges the other one.
+    const auto cli =
+        inst.cli({"ack", id_of["b"], "--author", "lee", "--comment", "db", "--for", "10m"});
+    INFO(cli.err);
+    CHECK(cli.exit_code == 0);
+    CHECK_THAT(cli.out, Catch::Contains("acknowledged QueueDeep"));
+    const auto alerts = parse(inst.call("GET", "/api/v1/alerts")).at("alerts").as_array();
+    REQUIRE(alerts.size() == 2);
+    for (const auto& a : alerts) {
+        CHECK(a.at("ack").is_object());
+    }
+    CHECK(inst.cli({"ack", "0000000000000000", "--author", "lee"}).exit_code == 1);
 }
 
 }  // namespace tocsin::testing

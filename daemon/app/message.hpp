@@ -1,0 +1,25 @@
+#pragma once
+
+#include "engine/alert.hpp"
+
+#include <string>
+
+/// The words of a notification, shared by every channel: a one-line title, a plain-text body and
+/// an SMS-sized short text. Each says what KPI, its value against the threshold and target, how
+/// bad, since when, what to do (runbook, acknowledge link) and who else was told; a resolve says
+/// how long it lasted. Notifier plugins put them in their channel's format
+/// (docs/notification-json.md).
+namespace tocsin::app {
+
+struct Message {
+    std::string title;
+    std::string text;
+    std::string short_text;  // at most kShortLimit characters
+};
+
+inline constexpr std::size_t kShortLimit = 300;
+
+/// `ack_url` is "" when messages carry no acknowledge link.
+[[nodiscard]] Message compose_message(const engine::Notification& n, const std::string& ack_url);
+
+}  // namespace tocsin::app
