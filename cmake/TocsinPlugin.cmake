@@ -1,6 +1,8 @@
 # tocsin_add_plugin(<name> KIND source|notifier SOURCES ... [LIBRARIES ...])
 # Builds one loadable module against the SDK only, with hidden visibility so that the entry point
-# is its one exported symbol, and installs it into LIBDIR/tocsin/plugins.
+# is its one exported symbol, and installs it into TOCSIN_INSTALL_PLUGINDIR (lib/tocsin/plugins, the
+# plugin_dirs entry of the packaged tocsin.yaml) with mode 0644.
+set(TOCSIN_INSTALL_PLUGINDIR lib/tocsin/plugins CACHE STRING "Where plugins are installed, under the prefix")
 function(tocsin_add_plugin name)
     cmake_parse_arguments(ARG "" "KIND" "SOURCES;LIBRARIES" ${ARGN})
     set(target tocsin_${ARG_KIND}_${name})
@@ -13,5 +15,6 @@ function(tocsin_add_plugin name)
     target_link_options(${target} PRIVATE -Wl,--no-undefined)
     # The host refuses group- or world-writable modules; a umask of 002 must not make ours so.
     add_custom_command(TARGET ${target} POST_BUILD COMMAND chmod go-w $<TARGET_FILE:${target}> VERBATIM)
-    install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/tocsin/plugins)
+    install(TARGETS ${target} LIBRARY DESTINATION ${TOCSIN_INSTALL_PLUGINDIR}
+            PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 endfunction()
