@@ -33,6 +33,7 @@ commands:
                                          acknowledge a firing alert: its escalation stops
   notifications [-c FILE] [--state S] [--json] [--retry ID]
                                          the outbox; --retry puts a dead letter back in the queue
+  notify   --test NOTIFIER [-c FILE]     send a test message through a notifier; print the answer
   version                                print the version
 
 Clients of the running daemon find it through the config's api: block (or --url URL); calls
@@ -168,6 +169,20 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
                                p.vars["for"].as<std::string>());
         }
         return command_notifications(client, state, p.vars["retry"].as<std::string>());
+    }
+    if (command == "notify") {
+        po::options_description opts;
+        opts.add(config_opt);
+        opts.add_options()(
+            "test", po::value<std::string>(), "notifier to send a test message through");
+        auto p = parse(args, opts, false);
+        if (p.vars.count("test") == 0) {
+            std::cerr << "tocsin notify: use --test NOTIFIER\n";
+            return 2;
+        }
+        log::init("error", false);
+        return command_notify_test(p.vars["config"].as<std::string>(),
+                                   p.vars["test"].as<std::string>());
     }
     if (command == "version" || command == "--version") {
         std::cout << "tocsin " << TOCSIN_VERSION << "\n";

@@ -1,7 +1,9 @@
 #include "app/commands.hpp"
 
 #include "app/checked_config.hpp"
+#include "app/notification_json.hpp"
 #include "engine/rule_test.hpp"
+#include "plugin_host/instances.hpp"
 #include "plugin_host/registry.hpp"
 
 #include <fmt/format.h>
@@ -89,6 +91,70 @@ int command_test(const std::vector<std::string>& files) {
     // run_rule_tests prints each file's diagnostics itself, before its final count line.
     const auto summary = engine::run_rule_tests(files, std::cout, diags);
     return summary.failed == 0 && !diags.has_errors() && summary.cases > 0 ? 0 : 1;
+}
+
+int command_notify_test(const std::string& config_path, const std::string& notifier) {
+    engine::Diagnostics diags;
+    auto checked = check_config(config_path, diags);
+    if (!checked) {
+        std::cerr << diags.render(true);
+        return 1;
+    }
+    const CheckedInstance* found = nullptr;
+    std::vector<std::string> names;
+    for (const auto& n : checked->notifiers) {
+        names.push_back(n.name);
+        if (n.name == notifier) {
+            found = &n;
+        }
+    }
+    if (found == nullptr) {
+        std::cerr << fmt::format(
+            "tocsin notify: no notifier named '{}'; configured: {}\n",
+            notifier,
+            names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")));
+        return 1;
+    }
+    auto made =
+        plugin_host::NotifierInstance::create(*found->plugin, found->name, found->config_json);
+    if (!made) {
+        std::cerr << "tocsin notify: " << made.error().text() << "\n";
+        return 1;
+    }
+    const auto now =
+        std::chrono::time_point_cast<engine::Duration>(std::chrono::system_clock::now());
+    engine::Notification n;
+    n.kind = engine::NotificationKind::Test;
+    n.notifier = notifier;
+    n.id = "test-" + std::to_string(engine::to_unix_ms(now)) + "/" + notifier;
+    n.at = now;
+    n.alert = "TocsinTest";
+    n.kpi = "tocsin_test";
+    n.labels = {{"alertname", "TocsinTest"}, {"severity", "warning"}};
+    n.fingerprint = engine::fingerprint(n.labels);
+    n.severity = engine::Severity::Warning;
+    n.summary = "This is a test message from tocsin (tocsin notify --test " + notifier +
+                "); no action is needed.";
+    n.starts_at = now;
+    const auto payload = render_notification_json(n, "");
+    const auto started = std::chrono::steady_clock::now();
+    const auto result = made.value()->send(payload, engine::to_unix_ms(now + found->timeout));
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    const char* status = result.status == TOCSIN_OK      ? "delivered"
+                         : result.status == TOCSIN_RETRY ? "temporary failure (would retry)"
+                                                         : "permanent failure";
+    std::cout << fmt::format("{}: {} in {} ms\n", notifier, status, took.count());
+    if (!result.detail.empty()) {
+        std::cout << "  far end answered: " << result.detail << "\n";
+    }
+    if (!result.error.empty()) {
+        std::cout << "  error: " << result.error << "\n";
+    }
+    if (result.retry_after_ms > 0) {
+        std::cout << fmt::format("  asked to wait {} ms before retrying\n", result.retry_after_ms);
+    }
+    return result.status == TOCSIN_OK ? 0 : 1;
 }
 
 int command_plugins(const std::string& config_path, const std::vector<std::string>& dirs) {

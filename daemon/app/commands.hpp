@@ -13,5 +13,9 @@ int command_check(const std::string& config_path, bool json);
 int command_test(const std::vector<std::string>& files);
 /// `tocsin plugins`: the plugins found in the config's plugin_dirs (or `dirs` when given).
 int command_plugins(const std::string& config_path, const std::vector<std::string>& dirs);
+/// `tocsin notify --test NOTIFIER`: sends a test message through a configured notifier (with
+/// its real keys and secrets) and prints exactly what the far end answered; exit 0 when it
+/// was accepted.
+int command_notify_test(const std::string& config_path, const std::string& notifier);
 
 }  // namespace tocsin::app

@@ -509,3 +509,28 @@ TEST_CASE(
 }
 
 }  // namespace tocsin::testing
+
+namespace tocsin::testing {
+
+TEST_CASE("tocsin notify --test sends through a configured notifier and reports the answer",
+          "[integration][notify]") {
+    ApiInstallation inst;
+    auto r = run_command({tocsin_binary(), "notify", "--test", "hook", "-c", inst.config}, 30s);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("hook: delivered") && Catch::Contains("HTTP 200"));
+    REQUIRE(inst.hook.request_count() == 1);
+    const auto body = boost::json::parse(inst.hook.requests()[0].body).as_object();
+    CHECK(body.at("alerts").as_array()[0].at("labels").at("alertname") == "TocsinTest");
+
+    inst.hook.enqueue(HttpResponse{503, {}, "down for maintenance"});
+    r = run_command({tocsin_binary(), "notify", "--test", "hook", "-c", inst.config}, 30s);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("temporary failure") && Catch::Contains("503"));
+
+    r = run_command({tocsin_binary(), "notify", "--test", "nobody", "-c", inst.config}, 30s);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("no notifier named 'nobody'; configured: hook"));
+}
+
+}  // namespace tocsin::testing
