@@ -12,8 +12,8 @@
 namespace tocsin::engine {
 namespace {
 
-using rule_test::Expectation;
 using rule_test::EventKind;
+using rule_test::Expectation;
 using rule_test::TestCase;
 using rule_test::TestEvent;
 using rule_test::TestFile;
