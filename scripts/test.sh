@@ -3,6 +3,8 @@
 # unit, plugin and integration tests (ctest), the rule packs' `tocsin test` files, `tocsin check`
 # on the shipped configs, a format check, and the unit tests again under AddressSanitizer + UBSan.
 # Set TOCSIN_SKIP_ASAN=1 to skip the sanitizer pass while iterating.
+# The Debian package test installs, upgrades and purges the .deb on this machine (root only); set
+# TOCSIN_SKIP_PACKAGING=1 to skip it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +41,7 @@ if [ "${TOCSIN_SKIP_ASAN:-}" != "1" ]; then
 fi
 
 bash tests/sdk/out_of_tree.sh build/default
+bash tests/packaging/deb_test.sh build/default   # as root; TOCSIN_SKIP_PACKAGING=1 skips it
 
 echo "== all tests"
 ctest --preset default -j2
