@@ -162,6 +162,11 @@ done
 shipped="$(find /usr/lib/tocsin/plugins -name 'tocsin_*.so' | wc -l)"
 built="$(find "$build/plugins" -maxdepth 1 -name 'tocsin_*.so' | wc -l)"
 [ "$shipped" -eq "$built" ] || fail "$shipped plugin(s) installed, $built built"
+# MemoryDenyWriteExecute= in the unit refuses modules that want an executable stack.
+for elf in /usr/bin/tocsin /usr/lib/tocsin/plugins/*.so; do
+    stack="$(readelf -lW "$elf" | awk '$1 == "GNU_STACK" { print $7 }')"
+    [ "$stack" = "RW" ] || fail "$elf asks for a '$stack' stack; the unit's MemoryDenyWriteExecute needs RW"
+done
 expect_mode /etc/tocsin/tocsin.yaml 644 root:root
 expect_mode /etc/tocsin/rules.d/policies.yaml 644 root:root
 expect_mode /etc/tocsin/api-token 640 root:tocsin
