@@ -67,6 +67,12 @@ struct Delivery::Impl {
     };
     std::map<std::string, Bucket> buckets;  // rate limits, by notifier instance
     std::set<std::string> failing_over;     // notifiers whose last outcome was a reroute
+    // The pending outbox per notifier, oldest first, as last read from the store. Send results
+    // update it in place; anything else that changes the outbox (a commit with notifications, a
+    // reroute, a requeue, a failed store write) marks it stale and the next pump reads it again.
+    // Reading and sorting the whole queue after every send made draining N items cost O(N^2).
+    std::map<std::string, std::deque<store::OutboxItem>> queues;
+    bool queues_stale = true;
     bool started = false;
     bool stopping = false;
     std::mt19937_64 rng;
@@ -91,6 +97,9 @@ struct Delivery::Impl {
                     }
                 });
                 return;
+            }
+            if (!batches.front().outbox.empty()) {
+                queues_stale = true;
             }
             batches.pop_front();
         }
@@ -140,44 +149,85 @@ struct Delivery::Impl {
                         Duration{static_cast<std::int64_t>(std::ceil(wait_s * 1000.0))});
     }
 
+    /// Reads the pending outbox into `queues` when it is stale; false when the store failed.
+    bool load_queues() {
+        if (!queues_stale) {
+            return true;
+        }
+        auto pending = store.list_outbox(store::OutboxState::Pending, 0);
+        if (!pending) {
+            log::error(
+                "store", "cannot read the outbox: {}; retrying in 5s", pending.error().text());
+            return false;
+        }
+        queues.clear();
+        // list_outbox answers newest first; delivery goes oldest first.
+        auto& items = pending.value();
+        for (auto it = items.rbegin(); it != items.rend(); ++it) {
+            queues[it->notifier].push_back(std::move(*it));
+        }
+        queues_stale = false;
+        return true;
+    }
+
+    /// The cached pending item `id` of `notifier`, or nullptr (the cache was re-read meanwhile).
+    std::deque<store::OutboxItem>::iterator find_queued(const std::string& notifier,
+                                                        const std::string& id,
+                                                        std::deque<store::OutboxItem>*& queue) {
+        queue = nullptr;
+        auto q = queues.find(notifier);
+        if (q == queues.end()) {
+            return {};
+        }
+        queue = &q->second;
+        return std::find_if(
+            queue->begin(), queue->end(), [&](const store::OutboxItem& i) { return i.id == id; });
+    }
+
+    /// Drops a finished item (delivered, failed) from the cache.
+    void forget(const store::OutboxItem& item) {
+        std::deque<store::OutboxItem>* queue = nullptr;
+        auto it = find_queued(item.notifier, item.id, queue);
+        if (queue == nullptr || it == queue->end()) {
+            queues_stale = true;
+            return;
+        }
+        queue->erase(it);
+    }
+
     /// Sends the oldest pending notification of every idle notifier, then sleeps until the next
     /// one is due. Runs after every commit, every send result and on its timer.
     void pump() {
         if (!started || stopping) {
             return;
         }
-        auto pending = store.list_outbox(store::OutboxState::Pending, 100000);
-        if (!pending) {
-            log::error(
-                "store", "cannot read the outbox: {}; retrying in 5s", pending.error().text());
+        if (!load_queues()) {
             arm_pump(wall_now() + std::chrono::seconds(5));
             return;
         }
-        // list_outbox answers newest first; delivery goes oldest first.
-        std::reverse(pending.value().begin(), pending.value().end());
         const auto now = wall_now();
         const auto current = snapshot_notifiers();
-        std::set<std::string> seen;
         std::optional<TimePoint> next_due;
-        for (auto& item : pending.value()) {
-            if (!seen.insert(item.notifier).second) {
-                continue;  // only the head of each notifier's queue is eligible: strict order
-            }
-            if (busy.count(item.notifier) != 0) {
+        for (auto& [name, queue] : queues) {
+            // Only the head of each notifier's queue is eligible: strict order.
+            if (queue.empty() || busy.count(name) != 0) {
                 continue;
             }
-            auto it = current.find(item.notifier);
+            auto it = current.find(name);
             if (it == current.end()) {
-                record_failure(item, "notifier '" + item.notifier + "' is no longer configured");
-                seen.erase(
-                    item.notifier);  // let the next item of that name be considered next pump
+                while (!queue.empty()) {
+                    record_failure(queue.front(),
+                                   "notifier '" + name + "' is no longer configured");
+                    queue.pop_front();
+                }
                 continue;
             }
+            const auto& item = queue.front();
             auto due = item.next_attempt_at;
             if (due <= now) {
-                const auto wait = take_token(item.notifier, it->second.policy, now);
+                const auto wait = take_token(name, it->second.policy, now);
                 if (wait.count() == 0) {
-                    send(std::move(item), it->second);
+                    send(item, it->second);
                     continue;
                 }
                 due = now + wait;
@@ -224,7 +274,9 @@ struct Delivery::Impl {
             if (auto r = store.mark_delivered(item.id, now, result.detail); !r) {
                 log::error(
                     "store", "cannot record delivery of '{}': {}", item.id, r.error().text());
+                queues_stale = true;
             }
+            forget(item);
             if (failing_over.erase(item.notifier) != 0) {
                 log::info(component, "delivering again; its fallback is no longer used");
             }
@@ -240,6 +292,16 @@ struct Delivery::Impl {
             const auto wait = backoff(item.attempts, result.retry_after_ms);
             if (auto r = store.mark_retry(item.id, now + wait, result.detail); !r) {
                 log::error("store", "cannot record retry of '{}': {}", item.id, r.error().text());
+                queues_stale = true;
+            }
+            std::deque<store::OutboxItem>* queue = nullptr;
+            auto queued = find_queued(item.notifier, item.id, queue);
+            if (queue != nullptr && queued != queue->end()) {
+                queued->attempts += 1;
+                queued->next_attempt_at = now + wait;
+                queued->last_detail = result.detail;
+            } else {
+                queues_stale = true;
             }
             log::warning(component,
                          "delivery failed: {}; retrying in {} (attempt {})",
@@ -248,6 +310,7 @@ struct Delivery::Impl {
                          item.attempts + 1);
         } else {
             record_failure(item, result.detail);
+            forget(item);
         }
         pump();
     }
@@ -280,6 +343,7 @@ struct Delivery::Impl {
         copy.last_detail.clear();
         copy.payload_json =
             reroute_payload(item.payload_json, copy.id, fallback, item.notifier, detail);
+        queues_stale = true;  // one item leaves a queue, its copy joins another
         if (auto r = store.reroute(item.id, now, detail, copy); !r) {
             log::error("store",
                        "cannot hand '{}' to fallback '{}': {}",
@@ -364,6 +428,7 @@ void Delivery::retry(const std::string& id, std::function<void(std::string)> don
             done(r.error().message);
             return;
         }
+        impl->queues_stale = true;
         log::info("notify", "dead letter '{}' queued again by hand", id);
         done({});
         impl->pump();
