@@ -109,6 +109,34 @@ void log_diagnostics(const engine::Diagnostics& diags) {
     }
 }
 
+/// The stored samples the engine's history helpers need (Engine::history_needs()), for every
+/// series known to the store.
+std::vector<engine::Sample> stored_history(const engine::Engine& engine,
+                                           const std::vector<engine::Sample>& latest,
+                                           engine::TimePoint now,
+                                           store::Store& store) {
+    std::vector<engine::Sample> out;
+    for (const auto& [kpi, window] : engine.history_needs()) {
+        for (const auto& series : latest) {
+            if (series.kpi != kpi) {
+                continue;
+            }
+            auto points = store.history(kpi, series.labels, now - window, now);
+            if (!points) {
+                log::warning("store",
+                             "cannot read the history of {}: {}; its Lua helpers start empty",
+                             kpi,
+                             points.error().text());
+                continue;
+            }
+            for (const auto& p : points.value()) {
+                out.push_back(engine::Sample{kpi, series.labels, p.value, p.at});
+            }
+        }
+    }
+    return out;
+}
+
 class Daemon final : public ApiBackend {
 public:
     explicit Daemon(RunOptions options)
@@ -374,6 +402,9 @@ void Daemon::apply(std::shared_ptr<Runtime> rt,
     cancel_collections();
     const auto now = wall_now();
     auto engine = std::make_unique<engine::Engine>(rt->checked.loaded, now);
+    // The Lua history helpers see the same samples as before: from the old engine on reload,
+    // from the store at start-up.
+    engine->preload(engine_ ? engine_->history() : stored_history(*engine, latest, now, *store_));
     auto out = engine->restore(carried, now);
     out.append(engine->ingest(latest, now));
     engine_ = std::move(engine);
@@ -579,6 +610,20 @@ void Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out)
     }
     store::Batch batch;
     batch.samples = std::move(samples);
+    for (auto& d : out.derived) {
+        batch.samples.push_back(std::move(d));  // derived KPIs keep history like collected ones
+    }
+    for (const auto& e : out.rule_errors) {
+        log::error("rule '" + e.item + "'",
+                   "{}:{}:{}: {}: Lua: {}{}",
+                   e.where.file,
+                   e.where.line,
+                   e.where.col,
+                   e.path,
+                   e.message,
+                   e.limit ? "; the rule keeps its previous state until it runs within its limits"
+                           : "; the rule keeps its previous state until it runs without error");
+    }
     batch.upserted = std::move(out.upserted);
     batch.removed = std::move(out.removed);
     for (auto& n : out.notifications) {
