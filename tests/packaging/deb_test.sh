@@ -5,7 +5,8 @@
 #              unit enabled; the unit passes `systemd-analyze verify` and its offline security
 #              review; `tocsin check` passes on the packaged config as the tocsin user;
 #   run      - the installed binary runs as the tocsin user on the packaged config, answers
-#              /healthz and `tocsin status`, reloads on SIGHUP and stops cleanly on SIGTERM;
+#              /healthz and `tocsin status`, reloads on SIGHUP and `tocsin reload`, can be backed
+#              up with sqlite3 .backup while running, and stops cleanly on SIGTERM;
 #   upgrade  - to the bumped version: a modified conffile, the token and the state survive;
 #   remove   - the binary goes, config and state stay;
 #   purge    - config, token, state and logs go, the unit's enablement too.
@@ -226,6 +227,12 @@ else
 fi
 kill -HUP "$daemon_pid"
 wait_for_log "$work/run1.log" "reloaded:"
+# The API reload needs the token: group tocsin must be able to read it.
+as_tocsin /usr/bin/tocsin reload -c /etc/tocsin/tocsin.yaml >"$work/reload.txt" 2>&1 ||
+    { cat "$work/reload.txt" >&2; fail "tocsin reload through the API"; }
+# The operator's guide's backup, taken while the daemon runs.
+sqlite3 /var/lib/tocsin/state.db ".backup $work/backup.db" || fail "sqlite3 .backup while running"
+[ "$(sqlite3 "$work/backup.db" 'PRAGMA integrity_check')" = "ok" ] || fail "the backup is damaged"
 stop_daemon "$work/run1.log"
 expect_mode /var/lib/tocsin/state.db 640 tocsin:tocsin
 
