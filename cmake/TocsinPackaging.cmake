@@ -12,12 +12,12 @@ set(_packaging_dir ${PROJECT_SOURCE_DIR}/packaging)
 
 # /etc and /lib/systemd/system sit outside /usr; with any other prefix they stay under it, so a
 # `cmake --install --prefix DIR` never writes to the system.
+# Not cached: it must follow a prefix changed after the first configure.
 if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
-    set(_unit_dir /lib/systemd/system)
+    set(TOCSIN_INSTALL_UNITDIR /lib/systemd/system)
 else()
-    set(_unit_dir lib/systemd/system)
+    set(TOCSIN_INSTALL_UNITDIR lib/systemd/system)
 endif()
-set(TOCSIN_INSTALL_UNITDIR ${_unit_dir} CACHE STRING "Where the systemd unit is installed")
 set(_conf_dir ${CMAKE_INSTALL_FULL_SYSCONFDIR}/tocsin)
 
 install(FILES ${PROJECT_SOURCE_DIR}/config/tocsin.yaml DESTINATION ${_conf_dir})
