@@ -138,6 +138,10 @@ Message compose_message(const engine::Notification& n, const std::string& ack_ur
                          engine::format_rfc3339(n.starts_at),
                          duration_text(n.at - n.starts_at)));
     }
+    if (n.previous_value && !n.nodata && n.kind != NotificationKind::Acknowledged) {
+        const char* direction = *n.previous_value < n.value ? "up" : "down";
+        line(fmt::format("Trend: {} from {}", direction, value_text(n, *n.previous_value)));
+    }
     if (const auto l = labels_text(n.labels); !l.empty()) {
         line("Labels: " + l);
     }
@@ -167,6 +171,16 @@ Message compose_message(const engine::Notification& n, const std::string& ack_ur
     }
     m.text = std::move(t);
     m.short_text = short_of(n, ack_url);
+    // A notifier's own `message:` templates replace the default words they name.
+    if (!n.message_title.empty()) {
+        m.title = n.message_title;
+    }
+    if (!n.message_text.empty()) {
+        m.text = n.message_text;
+    }
+    if (!n.message_short.empty()) {
+        m.short_text = n.message_short.substr(0, kShortLimit);
+    }
     return m;
 }
 

@@ -59,7 +59,7 @@ std::string render_notification_json(const engine::Notification& n,
     alert["starts_at"] = engine::format_rfc3339(n.starts_at);
     alert["ends_at"] = n.ends_at ? engine::format_rfc3339(*n.ends_at) : kZeroTime;
     alert["ack_url"] = ack_url;
-    alert["previous_value"] = nullptr;
+    alert["previous_value"] = optional_number(n.previous_value);
     alert["duration_s"] = std::chrono::duration_cast<std::chrono::seconds>(
                               (n.ends_at ? *n.ends_at : n.at) - n.starts_at)
                               .count();

@@ -101,6 +101,11 @@ struct Notification {
     std::optional<TimePoint> ends_at;        // set for Resolved
     std::optional<Ack> ack;                  // for Acknowledged: who, why, until when
     std::vector<std::string> also_notified;  // the other notifiers told of this firing
+    std::optional<double> previous_value;    // the sample before `value`, for the trend
+    // The notifier's own `message:` templates, rendered; "" keeps tocsin's default wording.
+    std::string message_title;
+    std::string message_text;
+    std::string message_short;
 };
 
 struct TemplateContext;

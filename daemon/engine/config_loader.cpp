@@ -180,6 +180,26 @@ private:
         }
     }
 
+    /// `message: {title, text, short}`: the notifier's own templates for the message words.
+    void parse_message(const Field& f, const std::string& path, MessageTemplates& out) {
+        auto fields = r_.fields(f.node, f.loc, path);
+        if (!fields) {
+            return;
+        }
+        r_.check_keys(*fields, {"title", "text", "short"}, path);
+        for (const Field& k : *fields) {
+            const std::string key_path = join_path(path, k.key);
+            const auto text = r_.string(k, key_path);
+            if (!text) {
+                continue;
+            }
+            auto t = Template::parse(*text, r_.text_loc(k.node, k.loc), key_path, r_.diags());
+            (k.key == "title"  ? out.title
+             : k.key == "text" ? out.text
+                               : out.short_text) = std::move(t);
+        }
+    }
+
     void parse_instances(const Field& section,
                          const std::string& kind,
                          std::vector<PluginInstanceConfig>& out) {
@@ -211,6 +231,8 @@ private:
                     inst.timeout = positive_duration(f, key_path).value_or(inst.timeout);
                 } else if (f.key == "every" && kind == "source") {
                     inst.every = positive_duration(f, key_path);
+                } else if (f.key == "message" && kind == "notifier") {
+                    parse_message(f, key_path, inst.message);
                 } else {
                     inst.settings.push_back(
                         RawEntry{f.key, f.key_loc, r_.raw(f.node, f.loc, key_path)});

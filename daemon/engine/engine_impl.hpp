@@ -64,6 +64,7 @@ struct Series {
     Labels labels;
     bool sampled = false;  // false: the placeholder of a KPI without any series yet
     double value = 0;
+    std::optional<double> previous;    // the last value different from `value`, for the trend
     TimePoint at{};                    // newest sample; for the placeholder, the engine's start
     std::vector<Slot> slots;           // one per rule on the KPI, sized once, so Slot* stay valid
     SeriesHistory* history = nullptr;  // in Impl::histories_, when the KPI keeps history
@@ -167,6 +168,7 @@ struct Engine::Impl : LuaKpiLookup, TemplateLua {
     std::unique_ptr<LuaSandbox> lua_;
     std::vector<int> rule_chunks_;  // by rule index; -1 for threshold rules
     std::unordered_map<const LuaCode*, int> template_chunks_;
+    std::map<std::string, const MessageTemplates*> messages_;  // notifiers with their own words
     struct KeptHistory {
         std::string kpi;
         Labels labels;

@@ -40,7 +40,16 @@ bool subset(const Labels& part, const Labels& whole) {
 
 void Engine::Impl::setup_lua(const LoadedConfig& loaded) {
     rule_chunks_.assign(rules_.size(), -1);
-    if (!loaded.rules.uses_lua()) {
+    bool notifier_lua = false;
+    for (const auto& n : loaded.config.notifiers) {
+        if (!n.message.empty()) {
+            messages_[n.name] = &n.message;
+        }
+        for (const Template* t : {&n.message.title, &n.message.text, &n.message.short_text}) {
+            notifier_lua = notifier_lua || t->has_lua();
+        }
+    }
+    if (!loaded.rules.uses_lua() && !notifier_lua) {
         return;
     }
     lua_ = std::make_unique<LuaSandbox>();
@@ -78,6 +87,13 @@ void Engine::Impl::setup_lua(const LoadedConfig& loaded) {
             }
         }
     }
+    for (const auto& [name, m] : messages_) {
+        for (const Template* t : {&m->title, &m->text, &m->short_text}) {
+            for (const LuaCode* code : t->lua_parts()) {
+                template_chunks_.emplace(code, compile(*code));
+            }
+        }
+    }
     // The built-in alert on Lua failures: an internal KPI, 1 while an item fails.
     error_kpi_.name = kRuleErrorKpi;
     error_kpi_.description = "1 while a rule's or derived KPI's Lua fails";
@@ -101,6 +117,9 @@ void Engine::Impl::process(const Sample& sample, Ctx& ctx) {
     Series& series = series_for(kpi, sample.kpi, sample.labels);
     if (series.sampled && sample.at < series.at) {
         return;
+    }
+    if (series.sampled && sample.value != series.value) {
+        series.previous = series.value;
     }
     mark_sampled(kpi, series, ctx);
     series.value = sample.value;

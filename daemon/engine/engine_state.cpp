@@ -345,6 +345,9 @@ void Engine::Impl::emit(Active& a,
         tc.lua = lua_ ? this : nullptr;
         const auto series = series_.find(series_key(a.inst.kpi, a.inst.series_labels));
         tc.series = series != series_.end() ? &series->second : nullptr;
+        if (series != series_.end()) {
+            n.previous_value = series->second.previous;
+        }
         if (kind == NotificationKind::Resolved) {
             n.summary = resolved_summary(n.threshold.has_value()).render(tc);
         } else if (n.nodata) {
@@ -358,6 +361,11 @@ void Engine::Impl::emit(Active& a,
         }
         n.description = rule->description.render(tc);
         n.runbook = rule->runbook.render(tc);
+        if (const auto m = messages_.find(notifier); m != messages_.end()) {
+            n.message_title = m->second->title.render(tc);
+            n.message_text = m->second->text.render(tc);
+            n.message_short = m->second->short_text.render(tc);
+        }
     }
     ctx.out.notifications.push_back(std::move(n));
 }

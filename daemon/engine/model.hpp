@@ -41,6 +41,16 @@ struct RawEntry {
     RawValue value;
 };
 
+/// A notifier's own wording (`message:` of a notifier): templates that replace tocsin's default
+/// title, text and short text for that notifier. Empty ones keep the default.
+struct MessageTemplates {
+    Template title;
+    Template text;
+    Template short_text;  // `short:`
+
+    [[nodiscard]] bool empty() const { return title.empty() && text.empty() && short_text.empty(); }
+};
+
 /// A `sources:` or `notifiers:` item of tocsin.yaml.
 struct PluginInstanceConfig {
     std::string name;                            // the instance name, e.g. "app_db"
@@ -50,6 +60,7 @@ struct PluginInstanceConfig {
     Duration timeout{std::chrono::seconds(30)};  // host key `timeout:` for any plugin call
     std::optional<Duration> every;   // sources only: collect all KPIs together at this interval
     std::vector<RawEntry> settings;  // every other key, checked against the plugin's spec
+    MessageTemplates message;        // notifiers only: `message: {title, text, short}`
 };
 
 enum class MatchOp { Equal, NotEqual, Regex, NotRegex };

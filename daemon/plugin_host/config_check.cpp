@@ -346,6 +346,7 @@ std::optional<std::string> check_instance_config(const engine::PluginInstanceCon
         checker.skipped = {"fallback", "fallback_after", "fallback_attempts", "rate_limit"};
         checker.host_keys.insert(
             checker.host_keys.end(), checker.skipped.begin(), checker.skipped.end());
+        checker.host_keys.emplace_back("message");  // taken by the config loader
     }
     auto out = checker.check(instance.settings, instance.loc);
     if (!out) {

@@ -534,3 +534,80 @@ TEST_CASE("tocsin notify --test sends through a configured notifier and reports 
 }
 
 }  // namespace tocsin::testing
+
+namespace tocsin::testing {
+
+TEST_CASE(
+    "a notifier's own message templates replace the default words; mistakes in them are "
+    "check errors at their position",
+    "[integration][message]") {
+    TempDir out;
+    const auto log_path = out.file("notifications.log");
+    ApiInstallation inst(
+        "",
+        "  file:\n"
+        "    plugin: log\n"
+        "    path: " +
+            log_path +
+            "\n"
+            "    message:\n"
+            "      title: \"{{ alert }} on queue {{ labels.q }}\"\n"
+            "      short: \"{{ value > 400 and 'huge' or 'big' }} queue {{ num(value) }}\"\n");
+    inst.dir.write("rules.yaml",
+                   "kpis:\n"
+                   "  queue_depth: { source: pushed }\n"
+                   "rules:\n"
+                   "  - alert: QueueDeep\n"
+                   "    kpi: queue_depth\n"
+                   "    above: { critical: 100 }\n"
+                   "policies:\n"
+                   "  page:\n"
+                   "    steps:\n"
+                   "      - notify: [file, hook]\n");
+    inst.start();
+    REQUIRE(inst.call("POST",
+                      "/api/v1/samples",
+                      R"([{"kpi":"queue_depth","value":90,"labels":{"q":"a"}}])")
+                .status == 200);
+    REQUIRE(inst.call("POST",
+                      "/api/v1/samples",
+                      R"([{"kpi":"queue_depth","value":500,"labels":{"q":"a"}}])")
+                .status == 200);
+    boost::json::object line;
+    REQUIRE(eventually(
+        [&] {
+            std::ifstream in(log_path);
+            std::string text;
+            if (!std::getline(in, text)) {
+                return false;
+            }
+            line = boost::json::parse(text).as_object();
+            return true;
+        },
+        10s));
+    const auto& message = line.at("message").as_object();
+    CHECK(message.at("title") == "QueueDeep on queue a");
+    CHECK(message.at("short") == "huge queue 500");
+    // The text keeps the default wording, with the trend from the previous value.
+    CHECK_THAT(std::string(message.at("text").as_string()), Catch::Contains("Trend: up from 90"));
+    CHECK(line.at("alerts").as_array()[0].at("previous_value").to_number<double>() == 90);
+    // The other notifier keeps the default title.
+    REQUIRE(inst.hook.wait_for_requests(1, 10s));
+
+    inst.dir.write("tocsin.yaml",
+                   "state_dir: state\n"
+                   "plugin_dirs: [" +
+                       plugin_dir() +
+                       "]\n"
+                       "notifiers:\n"
+                       "  file:\n"
+                       "    plugin: log\n"
+                       "    path: \"-\"\n"
+                       "    message: { title: \"{{ nosuch(value) }}\", subject: x }\n");
+    const auto r = run_command({tocsin_binary(), "check", "-c", inst.config}, 30s);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("tocsin.yaml:7:") && Catch::Contains("nosuch"));
+    CHECK_THAT(r.err, Catch::Contains("unknown key 'subject'"));
+}
+
+}  // namespace tocsin::testing

@@ -92,7 +92,7 @@ TEST_CASE("config check reports an unknown key with did-you-mean and the allowed
     CHECK(d.message ==
           "unknown key 'answr' (did you mean 'answer'?); allowed: path, answer, retry_after, "
           "api_token, plugin, "
-          "timeout, fallback, rate_limit");
+          "timeout, fallback, fallback_after, fallback_attempts, rate_limit, message");
     CHECK_THAT(f.diags.render(),
                Catch::Contains(f.file() + ":7:5: error: notifier 'ops': unknown key 'answr'"));
 }
