@@ -48,13 +48,16 @@ set(CPACK_PACKAGE_NAME tocsin)
 set(CPACK_PACKAGE_VENDOR tocsin)
 set(CPACK_PACKAGE_CONTACT ${TOCSIN_PACKAGE_CONTACT})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "KPI alerting daemon with YAML rules and plugins")
+# Lines of at most 79 characters with the leading blank, as lintian wants them.
 set(CPACK_PACKAGE_DESCRIPTION
-    "tocsin watches business and operational KPIs (activation, retention, churn, revenue, job
-success rates) and tells the right people when one goes wrong. Data-source plugins collect the
-values, rules in YAML and Lua decide, escalation policies and quiet hours choose who is told and
-when, and notifier plugins deliver to Slack, email, SMS, webhooks and more. State lives in SQLite.
-This package holds the daemon and CLI, the shipped plugins, the rule packs, the systemd unit and
-the plugin SDK (headers and the tocsin-sdk CMake package).")
+    "tocsin watches business and operational KPIs (activation, retention, churn,
+revenue, job success rates) and tells the right people when one goes wrong.
+Data-source plugins collect the values, rules in YAML and Lua decide,
+escalation policies and quiet hours choose who is told and when, and notifier
+plugins deliver to Slack, email, SMS, webhooks and more. State is in SQLite.
+This package holds the daemon and CLI, the shipped plugins, the rule packs,
+the systemd unit and the plugin SDK (headers and the tocsin-sdk CMake
+package).")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
