@@ -2,6 +2,7 @@
 
 #include "app/log.hpp"
 #include "app/notification_json.hpp"
+#include "engine/engine.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -22,6 +23,10 @@ using engine::Duration;
 using engine::TimePoint;
 
 namespace {
+
+// A group commit holds at most this many samples (plus those of its first step), so one
+// transaction stays short.
+constexpr std::size_t kMaxGroupSamples = 100000;
 
 TimePoint wall_now() {
     return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
@@ -73,13 +78,45 @@ struct Delivery::Impl {
     // Reading and sorting the whole queue after every send made draining N items cost O(N^2).
     std::map<std::string, std::deque<store::OutboxItem>> queues;
     bool queues_stale = true;
+    bool flush_posted = false;  // a flush_batches() is queued behind the steps submitted so far
     bool started = false;
     bool stopping = false;
     std::mt19937_64 rng;
 
+    /// Merges queued steps from the front into `group` so that one transaction (one fsync)
+    /// commits them all; how many it took. A merged batch applies samples, upserts, removals and
+    /// new notifications in that order, which ends where committing the steps one by one would,
+    /// except when a step upserts an instance that an earlier step of the group removed: the
+    /// group ends before such a step.
+    std::size_t group_front(store::Batch& group) {
+        std::set<std::string> removed;
+        std::size_t taken = 0;
+        std::size_t samples = 0;
+        for (const auto& b : batches) {
+            const bool revives = std::any_of(
+                b.upserted.begin(), b.upserted.end(), [&](const engine::AlertInstance& i) {
+                    return removed.count(engine::instance_key(i.rule, i.fingerprint)) != 0;
+                });
+            if (taken > 0 && (revives || samples + b.samples.size() > kMaxGroupSamples)) {
+                break;
+            }
+            group.samples.insert(group.samples.end(), b.samples.begin(), b.samples.end());
+            group.upserted.insert(group.upserted.end(), b.upserted.begin(), b.upserted.end());
+            group.removed.insert(group.removed.end(), b.removed.begin(), b.removed.end());
+            group.outbox.insert(group.outbox.end(), b.outbox.begin(), b.outbox.end());
+            removed.insert(b.removed.begin(), b.removed.end());
+            samples += b.samples.size();
+            ++taken;
+        }
+        return taken;
+    }
+
     void flush_batches() {
+        flush_posted = false;
         while (!batches.empty()) {
-            auto r = store.commit(batches.front());
+            store::Batch group;
+            const std::size_t taken = batches.size() == 1 ? 1 : group_front(group);
+            auto r = store.commit(batches.size() == 1 ? batches.front() : group);
             if (!r) {
                 if (!commit_failing) {
                     log::error(
@@ -98,10 +135,12 @@ struct Delivery::Impl {
                 });
                 return;
             }
-            if (!batches.front().outbox.empty()) {
-                queues_stale = true;
+            for (std::size_t i = 0; i < taken; ++i) {
+                if (!batches.front().outbox.empty()) {
+                    queues_stale = true;
+                }
+                batches.pop_front();
             }
-            batches.pop_front();
         }
         if (commit_failing) {
             log::info("store", "persisting again; all held steps written");
@@ -403,8 +442,15 @@ Delivery::~Delivery() {
 void Delivery::submit(store::Batch batch) {
     asio::post(impl_->ctx, [impl = impl_.get(), batch = std::move(batch)]() mutable {
         impl->batches.push_back(std::move(batch));
-        if (!impl->commit_failing) {
-            impl->flush_batches();
+        // The flush runs after every step already queued on the thread, so steps that arrive
+        // faster than SQLite syncs share one transaction instead of queueing for one each.
+        if (!impl->commit_failing && !impl->flush_posted) {
+            impl->flush_posted = true;
+            asio::post(impl->ctx, [impl] {
+                if (!impl->commit_failing) {
+                    impl->flush_batches();
+                }
+            });
         }
     });
 }
@@ -418,7 +464,12 @@ void Delivery::set_notifiers(NotifierMap notifiers) {
 }
 
 void Delivery::post(std::function<void(store::Store&)> work) {
-    asio::post(impl_->ctx, [impl = impl_.get(), work = std::move(work)] { work(impl->store); });
+    asio::post(impl_->ctx, [impl = impl_.get(), work = std::move(work)] {
+        if (!impl->commit_failing && !impl->batches.empty()) {
+            impl->flush_batches();  // the work sees every step submitted before it
+        }
+        work(impl->store);
+    });
 }
 
 void Delivery::retry(const std::string& id, std::function<void(std::string)> done) {
