@@ -13,6 +13,7 @@
 #include <mutex>
 #include <regex>
 #include <set>
+#include <thread>
 
 namespace tocsin::testing {
 namespace {
@@ -134,6 +135,19 @@ std::string alert_label(const HttpRequest& request, const std::string& name) {
     const auto& labels = alerts[0].at("labels").as_object();
     const auto* value = labels.if_contains(name);
     return value != nullptr ? std::string(value->as_string()) : std::string();
+}
+
+/// Returns once the wall clock's millisecond has changed (at most about 1 ms).
+void wait_next_millisecond() {
+    const auto ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    const auto start = ms();
+    while (ms() == start) {
+        std::this_thread::yield();
+    }
 }
 
 }  // namespace
@@ -322,6 +336,49 @@ TEST_CASE(
     CHECK(twice[0] == alert_label(in_flight, "queue"));
     CHECK(*keys_by_queue.at(twice[0]).begin() == in_flight.header("Idempotency-Key"));
     CHECK(requests.size() == kAlerts + twice.size());
+}
+
+TEST_CASE(
+    "steps pushed faster than the store syncs are committed in order: an alert fired, resolved "
+    "and fired again many times is firing after a crash, and every message arrived in order",
+    "[integration][outbox][crash]") {
+    constexpr int kRounds = 15;
+    HttpServer hook;
+    FaultInstallation inst(webhook("hook", hook.url("/hook"), "2s"), "[hook]");
+    inst.start();
+    // Back to back, so several steps share one commit; the last one fires. A notification's id
+    // holds the millisecond its alert fired, so each firing waits for the clock to tick first.
+    for (int i = 0; i < kRounds; ++i) {
+        wait_next_millisecond();
+        inst.push(R"({"kpi":"queue_depth","value":500})");
+        if (i + 1 < kRounds) {
+            inst.push(R"({"kpi":"queue_depth","value":5})");
+        }
+    }
+    const std::size_t expected = 2 * kRounds - 1;
+    const bool all_arrived = hook.wait_for_requests(expected, 20s);
+    INFO(inst.daemon->log());
+    INFO("requests " << hook.request_count());
+    REQUIRE(all_arrived);
+    REQUIRE(eventually([&] { return inst.outbox("delivered").size() == expected; }, 10s));
+    const auto requests = hook.requests();
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        INFO("request " << i);
+        CHECK(boost::json::parse(requests[i].body).at("status") ==
+              (i % 2 == 0 ? "firing" : "resolved"));
+    }
+    inst.daemon->kill9();
+
+    inst.start();
+    const auto alerts = http_request("GET", inst.base + "/api/v1/alerts");
+    const auto listed = boost::json::parse(alerts.body).at("alerts").as_array();
+    INFO(alerts.body);
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0].at("state") == "firing");
+    // Nothing is resent: the last firing was recorded as delivered before the crash.
+    inst.push(R"({"kpi":"queue_depth","value":600})");
+    CHECK(inst.outbox("pending").empty());
+    CHECK(hook.request_count() == expected);
 }
 
 }  // namespace tocsin::testing
