@@ -174,9 +174,10 @@ def scrape_rate(build, scrapes):
         receiver.stop()
 
 
-def latency(build, singles):
-    """Push sent -> webhook arrival of a rule without `for`, idle and while another client keeps
-    pushing batches of 100 samples."""
+def latency(build, singles, load_rate):
+    """Push sent -> webhook arrival of a rule without `for`, idle and while another client pushes
+    `load_rate` samples/s in batches of 100 (paced: the API answers before the store commits, so
+    an unpaced client can queue more than SQLite writes and the backlog delays everything)."""
     for loaded in (False, True):
         receiver = tb.Receiver()
         daemon = tb.Daemon(build, notifiers=notifiers(receiver), rules=push_rules())
@@ -189,9 +190,17 @@ def latency(build, singles):
 
                 def keep_pushing():
                     conn = http.client.HTTPConnection(daemon.host, daemon.port, timeout=60)
-                    headers = {"Content-Type": "application/json", "Authorization": "Bearer " + tb.TOKEN}
+                    headers = {
+                        "Content-Type": "application/json",
+                        "Authorization": "Bearer " + tb.TOKEN,
+                    }
                     offset = 0
+                    next_at = time.monotonic()
                     while not stop.is_set():
+                        next_at += 100.0 / load_rate
+                        pause = next_at - time.monotonic()
+                        if pause > 0:
+                            time.sleep(pause)
                         conn.request("POST", "/api/v1/samples", load_body(100, offset), headers)
                         conn.getresponse().read()
                         offset += 100
@@ -233,6 +242,7 @@ def main():
     p.add_argument("--build", default=tb.default_build_dir(), help="a Release build directory")
     p.add_argument("--scrapes", type=int, default=20, help="scrapes to time")
     p.add_argument("--singles", type=int, default=300, help="single pushes for the latency")
+    p.add_argument("--load-rate", type=float, default=50000, help="samples/s pushed meanwhile")
     p.add_argument("--only", choices=["push", "scrape", "latency"], help="run one part")
     args = p.parse_args()
     if args.only in (None, "push"):
@@ -240,7 +250,7 @@ def main():
     if args.only in (None, "scrape"):
         scrape_rate(args.build, args.scrapes)
     if args.only in (None, "latency"):
-        latency(args.build, args.singles)
+        latency(args.build, args.singles, args.load_rate)
 
 
 if __name__ == "__main__":
