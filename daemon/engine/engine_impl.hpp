@@ -56,7 +56,11 @@ struct Slot {
     Series* series = nullptr;
     std::unique_ptr<Active> active;
     std::optional<TimePoint> due;  // set exactly while the slot is in the timer set
-    bool touched = false;          // changed in the current step; upserted when it ends
+    // The last firing that ended on this slot: a new firing in the same millisecond continues
+    // its seq, so notification ids ("<fingerprint>-<firing ms>-<seq>/<notifier>") stay unique.
+    TimePoint last_firing_since{};
+    std::uint64_t last_seq = 0;
+    bool touched = false;  // changed in the current step; upserted when it ends
 };
 
 struct Series {

@@ -164,7 +164,7 @@ void Engine::Impl::fire(Slot& slot, TimePoint at, Ctx& ctx) {
     a.inst.notified.clear();
     a.inst.notified_severity = Severity::None;
     a.inst.steps_done = 0;
-    a.inst.seq = 0;
+    a.inst.seq = slot.last_seq != 0 && slot.last_firing_since == at ? slot.last_seq : 0;
     touch(slot);
     run_steps(slot, at, ctx);
 }
@@ -272,6 +272,10 @@ void Engine::Impl::resolve(Slot& slot, TimePoint at, Ctx& ctx) {
 }
 
 void Engine::Impl::remove(Slot& slot, Ctx& ctx) {
+    if (slot.active->inst.state == AlertState::Firing) {
+        slot.last_firing_since = slot.active->inst.firing_since;
+        slot.last_seq = slot.active->inst.seq;
+    }
     ctx.out.removed.push_back(slot.active->key);
     slot.active.reset();
 }

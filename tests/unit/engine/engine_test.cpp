@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <set>
 
 using namespace tocsin::engine;
 using namespace tocsin::engine::testing;
@@ -514,4 +515,23 @@ TEST_CASE("the persisted instances always equal the engine's", "[engine]") {
     }
     d.advance_to(at(5h));
     CHECK(d.store.size() == d.engine->instances().size());
+}
+
+TEST_CASE("an alert that fires, resolves and fires again in one millisecond gets new ids",
+          "[engine]") {
+    auto b = revenue_config();
+    b.cfg.rules.rules[0].for_duration = 0s;
+    Driver d(b.build());
+    std::set<std::string> ids;
+    std::size_t sent_count = 0;
+    for (int i = 0; i < 5; ++i) {
+        d.sample("revenue", 80, at(1min));
+        d.sample("revenue", 120, at(1min));
+        for (const auto& n : d.take()) {
+            ids.insert(n.id);
+            ++sent_count;
+        }
+    }
+    CHECK(sent_count == 10);  // five firings and five resolves
+    CHECK(ids.size() == sent_count);
 }
