@@ -22,6 +22,9 @@ namespace {
 constexpr std::size_t kDefaultListLimit = 100;
 constexpr std::size_t kMaxListLimit = 10000;
 constexpr std::size_t kMaxHistoryPoints = 100000;
+// Steps the store may lag behind before pushes are refused: with group commit that is a few
+// hundred milliseconds of writes, and it bounds the memory a fast pusher can pile up.
+constexpr std::size_t kMaxPushBacklog = 1000;
 
 TimePoint wall_now() {
     return std::chrono::time_point_cast<engine::Duration>(std::chrono::system_clock::now());
@@ -538,6 +541,14 @@ public:
     }
 
     void samples(const Request& req, const Reply& reply) {
+        if (const auto backlog = b_.store_backlog(); backlog > kMaxPushBacklog) {
+            auto r = api::json_error(429,
+                                     "the state database is " + std::to_string(backlog) +
+                                         " steps behind; retry after the Retry-After seconds");
+            r.headers.emplace_back("Retry-After", "1");
+            reply(std::move(r));
+            return;
+        }
         auto parsed = parse_pushed_samples(req.content_type, req.body, b_.config(), wall_now());
         if (!parsed.error.empty()) {
             reply(api::json_error(parsed.unsupported_type ? 415 : 400, parsed.error));

@@ -58,6 +58,8 @@ public:
         const = 0;
 
     virtual ReloadOutcome reload() = 0;
+    /// Engine steps waiting for the store; pushes are refused (429) while it is too large.
+    [[nodiscard]] virtual std::size_t store_backlog() const = 0;
     /// Hands pushed samples to the engine (KPIs of `push` sources only).
     virtual PushOutcome push(std::vector<engine::Sample> samples,
                              std::vector<std::string> rejected) = 0;

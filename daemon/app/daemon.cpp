@@ -156,6 +156,7 @@ public:
     ReloadOutcome reload() override;
     PushOutcome push(std::vector<engine::Sample> samples,
                      std::vector<std::string> rejected) override;
+    [[nodiscard]] std::size_t store_backlog() const override { return delivery_->backlog(); }
     void on_store(std::function<void(store::Store&)> work) override {
         delivery_->post(std::move(work));
     }

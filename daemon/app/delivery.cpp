@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <deque>
 #include <mutex>
@@ -61,6 +62,7 @@ struct Delivery::Impl {
 
     // Owned by the store thread from here on.
     std::deque<store::Batch> batches;
+    std::atomic<std::size_t> uncommitted{0};  // submitted steps not yet committed (any thread)
     bool commit_failing = false;
     asio::steady_timer commit_retry;
     asio::steady_timer pump_timer;
@@ -141,6 +143,7 @@ struct Delivery::Impl {
                 }
                 batches.pop_front();
             }
+            uncommitted.fetch_sub(taken, std::memory_order_relaxed);
         }
         if (commit_failing) {
             log::info("store", "persisting again; all held steps written");
@@ -439,7 +442,12 @@ Delivery::~Delivery() {
     stop();
 }
 
+std::size_t Delivery::backlog() const {
+    return impl_->uncommitted.load(std::memory_order_relaxed);
+}
+
 void Delivery::submit(store::Batch batch) {
+    impl_->uncommitted.fetch_add(1, std::memory_order_relaxed);
     asio::post(impl_->ctx, [impl = impl_.get(), batch = std::move(batch)]() mutable {
         impl->batches.push_back(std::move(batch));
         // The flush runs after every step already queued on the thread, so steps that arrive

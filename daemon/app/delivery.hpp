@@ -57,6 +57,9 @@ public:
     void submit(store::Batch batch);
     /// Swaps the notifier instances (start-up and reload). Safe from any thread.
     void set_notifiers(NotifierMap notifiers);
+    /// Engine steps submitted and not yet committed; the push endpoint refuses more while the
+    /// store is far behind. Safe from any thread.
+    [[nodiscard]] std::size_t backlog() const;
     /// Runs `work` on the store thread, after every step submitted before it (API reads).
     void post(std::function<void(store::Store&)> work);
     /// Puts a dead letter back in the queue (attempts reset); `done` gets "" or why not.
