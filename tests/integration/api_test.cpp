@@ -1,7 +1,6 @@
 // The HTTP API of the running daemon: reads, the token on every mutation, limits, push, reload,
 // dead letters, fallback and the source health alert — through real HTTP and the real CLI.
-#include "harness.hpp"
-#include "http_client.hpp"
+#include "api_fixture.hpp"
 #include "sqlite_util.hpp"
 #include "support/http_server.hpp"
 
@@ -17,99 +16,32 @@ namespace tocsin::testing {
 namespace {
 using namespace std::chrono_literals;
 
-constexpr const char* kToken = "s3cret-token-for-the-api-tests";
+/// A second KPI for pushed Prometheus text, picked by a selector.
+const std::string kTemperature = "  temperature: { source: pushed, match: 'temp_c{room=\"a\"}' }\n";
 
-/// A push source, a webhook receiver and the API with a token file, in a temp dir.
-class ApiInstallation {
-public:
-    explicit ApiInstallation(const std::string& extra_config = "",
-                             const std::string& extra_notifiers = "") {
-        dir.write("token", std::string(kToken) + "\n");
-        config = dir.write("tocsin.yaml",
-                           "state_dir: state\n"
-                           "plugin_dirs: [" +
-                               plugin_dir() +
-                               "]\n"
-                               "rule_files: [rules.yaml]\n"
-                               "api: { listen: 127.0.0.1:0, token_file: token }\n"
-                               "sources:\n"
-                               "  pushed: { plugin: push }\n" +
-                               extra_config +
-                               "notifiers:\n"
-                               "  hook: { plugin: webhook, url: \"" +
-                               hook.url("/hook") + "\", timeout: 2s }\n" + extra_notifiers +
-                               "default_policy: page\n");
-        write_rules("");
-    }
-
-    void write_rules(const std::string& extra) {
-        dir.write("rules.yaml",
-                  "kpis:\n"
-                  "  queue_depth: { source: pushed }\n"
-                  "  temperature: { source: pushed, match: 'temp_c{room=\"a\"}' }\n" +
-                      extra +
-                      "rules:\n"
-                      "  - alert: QueueDeep\n"
-                      "    kpi: queue_depth\n"
-                      "    above: { critical: 100 }\n"
-                      "    summary: \"queue at {{ value }}\"\n"
-                      "policies:\n"
-                      "  page:\n"
-                      "    steps:\n"
-                      "      - notify: [hook]\n");
-    }
-
-    void start() {
-        daemon = std::make_unique<DaemonProcess>(
-            tocsin_binary(),
-            std::vector<std::string>{"run", "-c", config, "--log-level", "debug"},
-            dir.file("daemon.log"));
-        const bool ready = daemon->wait_ready(30s);
-        INFO(daemon->log());
-        REQUIRE(ready);
-        std::smatch m;
-        const auto log = daemon->log();
-        REQUIRE(
-            std::regex_search(log, m, std::regex("listening on (http://127\\.0\\.0\\.1:[0-9]+)")));
-        base = m[1];
-    }
-
-    HttpAnswer call(const std::string& method,
-                    const std::string& path,
-                    const std::string& body = {},
-                    const std::string& content_type = "application/json",
-                    const std::string& token = kToken) const {
-        std::vector<std::string> headers{"Content-Type: " + content_type};
-        if (!token.empty()) {
-            headers.push_back("Authorization: Bearer " + token);
-        }
-        return http_request(method, base + path, headers, body);
-    }
-
-    CommandResult cli(std::vector<std::string> args) const {
-        args.insert(args.begin(), tocsin_binary());
-        // The daemon listens on a port the config does not name (port 0), so say where it is.
-        args.insert(args.end(), {"-c", config, "--url", base});
-        return run_command(args, 30s);
-    }
-
-    TempDir dir;
+/// The usual webhook receiver `hook`, made before the installation that points at it.
+struct Receiver {
     HttpServer hook;
-    std::string config;
-    std::string base;
-    std::unique_ptr<DaemonProcess> daemon;
 };
 
-boost::json::object parse(const HttpAnswer& a) {
-    INFO(a.status << " " << a.body);
-    return boost::json::parse(a.body).as_object();
-}
+/// The shared API installation with `hook` as its notifier (plus `extra_notifiers`).
+class HookedInstallation : public Receiver, public ApiInstallation {
+public:
+    explicit HookedInstallation(const std::string& extra_sources = "",
+                                const std::string& extra_notifiers = "")
+        : ApiInstallation("  hook: { plugin: webhook, url: \"" + hook.url("/hook") +
+                              "\", timeout: 2s }\n" + extra_notifiers,
+                          "[hook]",
+                          extra_sources) {
+        write_rules("[hook]", kTemperature);
+    }
+};
 
 }  // namespace
 
 TEST_CASE("reads are open, and a mutating call without the token gets 401 and changes nothing",
           "[integration][api]") {
-    ApiInstallation inst;
+    HookedInstallation inst;
     inst.start();
     CHECK(inst.call("GET", "/healthz", {}, "", "").status == 200);
 
@@ -118,25 +50,26 @@ TEST_CASE("reads are open, and a mutating call without the token gets 401 and ch
         const auto refused = inst.call("POST", "/api/v1/samples", push, "application/json", token);
         CHECK(refused.status == 401);
         CHECK(refused.header("www-authenticate") == "Bearer realm=\"tocsin\"");
-        CHECK_THAT(parse(refused).at("error").as_string().c_str(),
+        CHECK_THAT(parse_body(refused).at("error").as_string().c_str(),
                    Catch::Contains("needs the API token"));
         const auto reload = inst.call("POST", "/api/v1/reload", "{}", "application/json", token);
         CHECK(reload.status == 401);
     }
-    CHECK(parse(inst.call("GET", "/api/v1/kpis", {}, "", "")).at("kpis").as_array().empty());
-    CHECK(parse(inst.call("GET", "/api/v1/alerts", {}, "", "")).at("alerts").as_array().empty());
+    CHECK(parse_body(inst.call("GET", "/api/v1/kpis", {}, "", "")).at("kpis").as_array().empty());
+    CHECK(
+        parse_body(inst.call("GET", "/api/v1/alerts", {}, "", "")).at("alerts").as_array().empty());
     CHECK(inst.hook.request_count() == 0);
     CHECK_THAT(inst.daemon->log(), !Catch::Contains("reloading"));
 }
 
 TEST_CASE("bad requests get a 4xx with a JSON error", "[integration][api]") {
-    ApiInstallation inst;
+    HookedInstallation inst;
     inst.start();
     const auto check = [](const HttpAnswer& a, long status, const std::string& text) {
         INFO(a.body);
         CHECK(a.status == status);
         CHECK(a.header("content-type") == "application/json");
-        const auto body = parse(a);
+        const auto body = parse_body(a);
         CHECK(body.at("status").as_int64() == status);
         CHECK_THAT(std::string(body.at("error").as_string()), Catch::Contains(text));
     };
@@ -160,7 +93,7 @@ TEST_CASE("bad requests get a 4xx with a JSON error", "[integration][api]") {
 
 TEST_CASE("pushed samples in JSON and Prometheus text reach their rules and the CLI shows them",
           "[integration][api][push]") {
-    ApiInstallation inst;
+    HookedInstallation inst;
     inst.start();
 
     auto pushed = inst.call("POST",
@@ -168,7 +101,7 @@ TEST_CASE("pushed samples in JSON and Prometheus text reach their rules and the 
                             R"({"samples":[{"kpi":"queue_depth","value":150},)"
                             R"({"kpi":"unknown","value":1}]})");
     CHECK(pushed.status == 200);
-    auto body = parse(pushed);
+    auto body = parse_body(pushed);
     CHECK(body.at("accepted").as_int64() == 1);
     REQUIRE(body.at("rejected").as_array().size() == 1);
     CHECK_THAT(std::string(body.at("rejected").as_array()[0].as_string()),
@@ -184,8 +117,8 @@ TEST_CASE("pushed samples in JSON and Prometheus text reach their rules and the 
                        "# TYPE temp_c gauge\ntemp_c{room=\"a\"} 21.5\ntemp_c{room=\"b\"} 19\n",
                        "text/plain; version=0.0.4");
     CHECK(pushed.status == 200);
-    CHECK(parse(pushed).at("accepted").as_int64() == 1);
-    const auto kpis = parse(inst.call("GET", "/api/v1/kpis")).at("kpis").as_array();
+    CHECK(parse_body(pushed).at("accepted").as_int64() == 1);
+    const auto kpis = parse_body(inst.call("GET", "/api/v1/kpis")).at("kpis").as_array();
     bool saw_temperature = false;
     for (const auto& k : kpis) {
         if (k.at("kpi") == "temperature") {
@@ -196,7 +129,7 @@ TEST_CASE("pushed samples in JSON and Prometheus text reach their rules and the 
     }
     CHECK(saw_temperature);
 
-    const auto history = parse(inst.call("GET", "/api/v1/kpis/queue_depth/history?from=0"));
+    const auto history = parse_body(inst.call("GET", "/api/v1/kpis/queue_depth/history?from=0"));
     REQUIRE(history.at("points").as_array().size() == 1);
     CHECK(history.at("points").as_array()[0].as_array()[1].to_number<double>() == 150);
 
@@ -217,12 +150,12 @@ TEST_CASE(
     "a reload through the API answers with the validation result; a refused one keeps the "
     "old rules",
     "[integration][api][reload]") {
-    ApiInstallation inst;
+    HookedInstallation inst;
     inst.start();
-    inst.write_rules("  broken: { source: nowhere }\n");
+    inst.write_rules("[hook]", kTemperature + "  broken: { source: nowhere }\n");
     auto refused = inst.call("POST", "/api/v1/reload", "{}");
     CHECK(refused.status == 422);
-    auto body = parse(refused);
+    auto body = parse_body(refused);
     CHECK(body.at("ok") == false);
     REQUIRE(!body.at("diagnostics").as_array().empty());
     const auto& d = body.at("diagnostics").as_array()[0].as_object();
@@ -237,17 +170,17 @@ TEST_CASE(
     CHECK(inst.call("POST", "/api/v1/samples", R"([{"kpi":"queue_depth","value":101}])").status ==
           200);
     REQUIRE(inst.hook.wait_for_requests(1, 10s));
-    const auto status = parse(inst.call("GET", "/api/v1/status"));
+    const auto status = parse_body(inst.call("GET", "/api/v1/status"));
     CHECK(status.at("config").at("last_reload").at("ok") == false);
 
-    inst.write_rules("");
+    inst.write_rules("[hook]", kTemperature);
     CHECK(inst.cli({"reload"}).exit_code == 0);
-    CHECK(parse(inst.call("GET", "/api/v1/status")).at("config").at("last_reload").at("ok") ==
+    CHECK(parse_body(inst.call("GET", "/api/v1/status")).at("config").at("last_reload").at("ok") ==
           true);
 }
 
 TEST_CASE("dead letters are listed and put back by hand", "[integration][api][outbox]") {
-    ApiInstallation inst;
+    HookedInstallation inst;
     inst.hook.enqueue(HttpResponse{400, {}, "no such hook"});
     inst.start();
     CHECK(inst.call("POST", "/api/v1/samples", R"([{"kpi":"queue_depth","value":500}])").status ==
@@ -256,7 +189,7 @@ TEST_CASE("dead letters are listed and put back by hand", "[integration][api][ou
     std::string id;
     REQUIRE(eventually(
         [&] {
-            const auto failed = parse(inst.call("GET", "/api/v1/notifications?state=failed"));
+            const auto failed = parse_body(inst.call("GET", "/api/v1/notifications?state=failed"));
             const auto& items = failed.at("notifications").as_array();
             if (items.empty()) {
                 return false;
@@ -276,7 +209,7 @@ TEST_CASE("dead letters are listed and put back by hand", "[integration][api][ou
           inst.hook.requests()[0].header("Idempotency-Key"));
     REQUIRE(eventually(
         [&] {
-            return parse(inst.call("GET", "/api/v1/notifications?state=delivered"))
+            return parse_body(inst.call("GET", "/api/v1/notifications?state=delivered"))
                        .at("notifications")
                        .as_array()
                        .size() == 1;
@@ -294,36 +227,24 @@ TEST_CASE(
         HttpServer probe;  // a free port with nobody listening once this closes
         primary_port = probe.port();
     }
-    ApiInstallation inst("",
-                         "  primary:\n"
-                         "    plugin: webhook\n"
-                         "    url: http://127.0.0.1:" +
-                             std::to_string(primary_port) +
-                             "/hook\n"
-                             "    timeout: 2s\n"
-                             "    fallback: hook\n"
-                             "    fallback_attempts: 2\n");
-    inst.write_rules("");
+    HookedInstallation inst("",
+                            "  primary:\n"
+                            "    plugin: webhook\n"
+                            "    url: http://127.0.0.1:" +
+                                std::to_string(primary_port) +
+                                "/hook\n"
+                                "    timeout: 2s\n"
+                                "    fallback: hook\n"
+                                "    fallback_attempts: 2\n");
     // Route the alert to the primary only; its fallback is the usual receiver.
-    const auto rules = inst.dir.file("rules.yaml");
-    inst.dir.write("rules.yaml",
-                   "kpis:\n"
-                   "  queue_depth: { source: pushed }\n"
-                   "rules:\n"
-                   "  - alert: QueueDeep\n"
-                   "    kpi: queue_depth\n"
-                   "    above: { critical: 100 }\n"
-                   "policies:\n"
-                   "  page:\n"
-                   "    steps:\n"
-                   "      - notify: [primary]\n");
+    inst.write_rules("[primary]");
     inst.start();
     CHECK(inst.call("POST", "/api/v1/samples", R"([{"kpi":"queue_depth","value":500}])").status ==
           200);
     REQUIRE(inst.hook.wait_for_requests(1, 20s));
     const auto via = boost::json::parse(inst.hook.requests()[0].body).as_object();
     CHECK(via.at("status") == "firing");
-    const auto rerouted = parse(inst.call("GET", "/api/v1/notifications?state=rerouted"));
+    const auto rerouted = parse_body(inst.call("GET", "/api/v1/notifications?state=rerouted"));
     REQUIRE(rerouted.at("notifications").as_array().size() == 1);
     CHECK(rerouted.at("notifications").as_array()[0].at("attempts").as_int64() == 2);
 
@@ -340,9 +261,9 @@ TEST_CASE("a failing source fires TocsinSourceDown naming it and the error; reco
           "[integration][source]") {
     TempDir app;
     const auto db = app.file("app.db");  // does not exist yet: the sqlite source fails
-    ApiInstallation inst("  app: { plugin: sqlite, path: " + db +
-                         ", every: 100ms, down_after: 0s }\n");
-    inst.write_rules("  signups: { source: app, query: \"SELECT value FROM kpi\" }\n");
+    HookedInstallation inst("  app: { plugin: sqlite, path: " + db +
+                            ", every: 100ms, down_after: 0s }\n");
+    inst.write_rules("[hook]", "  signups: { source: app, query: \"SELECT value FROM kpi\" }\n");
     inst.start();
     REQUIRE(inst.hook.wait_for_requests(1, 15s));
     const auto fired = boost::json::parse(inst.hook.requests()[0].body).as_object();
@@ -351,7 +272,7 @@ TEST_CASE("a failing source fires TocsinSourceDown naming it and the error; reco
     CHECK(alert.at("labels").at("source") == "app");
     CHECK_THAT(std::string(alert.at("annotations").at("description").as_string()),
                Catch::Contains("last error: "));
-    const auto status = parse(inst.call("GET", "/api/v1/status"));
+    const auto status = parse_body(inst.call("GET", "/api/v1/status"));
     bool listed = false;
     for (const auto& s : status.at("sources").as_array()) {
         if (s.at("name") == "app") {
@@ -399,20 +320,8 @@ TEST_CASE(
     "[integration][api][ack]") {
     TempDir out;  // the log notifier's path is relative to the daemon's working directory
     const auto log_path = out.file("notifications.log");
-    ApiInstallation inst("", "  file: { plugin: log, path: " + log_path + " }\n");
-    inst.dir.write("rules.yaml",
-                   "kpis:\n"
-                   "  queue_depth: { source: pushed }\n"
-                   "rules:\n"
-                   "  - alert: QueueDeep\n"
-                   "    kpi: queue_depth\n"
-                   "    above: { critical: 100 }\n"
-                   "policies:\n"
-                   "  page:\n"
-                   "    steps:\n"
-                   "      - notify: [file]\n"
-                   "      - after: 1h\n"
-                   "        notify: [hook]\n");
+    HookedInstallation inst("", "  file: { plugin: log, path: " + log_path + " }\n");
+    inst.write_rules("[file]", "", "      - after: 1h\n        notify: [hook]\n");
     inst.start();
     const auto no_token =
         inst.call("POST", "/api/v1/alerts/x/ack", R"({"author":"eve"})", "application/json", "");
@@ -449,7 +358,11 @@ TEST_CASE(
     auto page = http_request("GET", link);
     CHECK(page.status == 200);
     CHECK_THAT(page.body, Catch::Contains("Acknowledge QueueDeep") && Catch::Contains("<form"));
-    CHECK(parse(inst.call("GET", "/api/v1/alerts")).at("alerts").as_array()[0].at("ack").is_null());
+    CHECK(parse_body(inst.call("GET", "/api/v1/alerts"))
+              .at("alerts")
+              .as_array()[0]
+              .at("ack")
+              .is_null());
 
     // Forged, moved to the other alert, expired: refused.
     const auto s = query_param(link, "s");
@@ -500,7 +413,7 @@ TEST_CASE(
     INFO(cli.err);
     CHECK(cli.exit_code == 0);
     CHECK_THAT(cli.out, Catch::Contains("acknowledged QueueDeep"));
-    const auto alerts = parse(inst.call("GET", "/api/v1/alerts")).at("alerts").as_array();
+    const auto alerts = parse_body(inst.call("GET", "/api/v1/alerts")).at("alerts").as_array();
     REQUIRE(alerts.size() == 2);
     for (const auto& a : alerts) {
         CHECK(a.at("ack").is_object());
@@ -514,7 +427,7 @@ namespace tocsin::testing {
 
 TEST_CASE("tocsin notify --test sends through a configured notifier and reports the answer",
           "[integration][notify]") {
-    ApiInstallation inst;
+    HookedInstallation inst;
     auto r = run_command({tocsin_binary(), "notify", "--test", "hook", "-c", inst.config}, 30s);
     INFO(r.out << r.err);
     CHECK(r.exit_code == 0);
@@ -543,7 +456,7 @@ TEST_CASE(
     "[integration][message]") {
     TempDir out;
     const auto log_path = out.file("notifications.log");
-    ApiInstallation inst(
+    HookedInstallation inst(
         "",
         "  file:\n"
         "    plugin: log\n"
@@ -553,17 +466,7 @@ TEST_CASE(
             "    message:\n"
             "      title: \"{{ alert }} on queue {{ labels.q }}\"\n"
             "      short: \"{{ value > 400 and 'huge' or 'big' }} queue {{ num(value) }}\"\n");
-    inst.dir.write("rules.yaml",
-                   "kpis:\n"
-                   "  queue_depth: { source: pushed }\n"
-                   "rules:\n"
-                   "  - alert: QueueDeep\n"
-                   "    kpi: queue_depth\n"
-                   "    above: { critical: 100 }\n"
-                   "policies:\n"
-                   "  page:\n"
-                   "    steps:\n"
-                   "      - notify: [file, hook]\n");
+    inst.write_rules("[file, hook]");
     inst.start();
     REQUIRE(inst.call("POST",
                       "/api/v1/samples",

@@ -1,8 +1,7 @@
 // Delivery under faults, end to end: the real daemon, the real webhook notifier and loopback
 // receivers that fail on purpose (5xx, 429 with Retry-After, a hang past the timeout, refused
 // connections) — and a daemon killed with SIGKILL while its outbox is full.
-#include "harness.hpp"
-#include "http_client.hpp"
+#include "api_fixture.hpp"
 #include "support/http_server.hpp"
 
 #include <boost/json.hpp>
@@ -19,90 +18,6 @@ namespace tocsin::testing {
 namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-constexpr const char* kToken = "token-for-the-delivery-fault-tests";
-
-/// A push source, one rule that fires per label set of `queue_depth` (above 100), and the
-/// notifiers the test names, all in a temp dir. The state survives restarts of the daemon.
-class FaultInstallation {
-public:
-    /// `notifiers` are the lines under `notifiers:`; `notify` the policy's list ("[a, b]").
-    FaultInstallation(const std::string& notifiers, const std::string& notify) {
-        dir.write("token", std::string(kToken) + "\n");
-        config = dir.write("tocsin.yaml",
-                           "state_dir: state\n"
-                           "plugin_dirs: [" +
-                               plugin_dir() +
-                               "]\n"
-                               "rule_files: [rules.yaml]\n"
-                               "api: { listen: 127.0.0.1:0, token_file: token }\n"
-                               "sources:\n"
-                               "  pushed: { plugin: push }\n"
-                               "notifiers:\n" +
-                               notifiers + "default_policy: page\n");
-        dir.write("rules.yaml",
-                  "kpis:\n"
-                  "  queue_depth: { source: pushed }\n"
-                  "rules:\n"
-                  "  - alert: QueueDeep\n"
-                  "    kpi: queue_depth\n"
-                  "    above: { critical: 100 }\n"
-                  "policies:\n"
-                  "  page:\n"
-                  "    steps:\n"
-                  "      - notify: " +
-                      notify + "\n");
-    }
-
-    /// Starts (or restarts, on the same state) the daemon and finds the API's port.
-    void start() {
-        daemon.reset();
-        daemon = std::make_unique<DaemonProcess>(
-            tocsin_binary(),
-            std::vector<std::string>{"run", "-c", config, "--log-level", "debug"},
-            dir.file("daemon-" + std::to_string(++starts) + ".log"));
-        const bool ready = daemon->wait_ready(30s);
-        INFO(daemon->log());
-        REQUIRE(ready);
-        std::smatch m;
-        const auto log = daemon->log();
-        REQUIRE(
-            std::regex_search(log, m, std::regex("listening on (http://127\\.0\\.0\\.1:[0-9]+)")));
-        base = m[1];
-    }
-
-    /// Pushes `samples` (a JSON array's items) with the token; the answer must be 200.
-    void push(const std::string& samples) const {
-        const auto answer = http_request(
-            "POST",
-            base + "/api/v1/samples",
-            {"Content-Type: application/json", std::string("Authorization: Bearer ") + kToken},
-            "[" + samples + "]");
-        INFO(answer.body);
-        REQUIRE(answer.status == 200);
-    }
-
-    /// The outbox's items in one state, as the API lists them.
-    [[nodiscard]] boost::json::array outbox(const std::string& state) const {
-        const auto answer =
-            http_request("GET", base + "/api/v1/notifications?limit=1000&state=" + state);
-        if (answer.status != 200) {
-            return {};
-        }
-        return boost::json::parse(answer.body).at("notifications").as_array();
-    }
-
-    TempDir dir;
-    std::string config;
-    std::string base;
-    int starts = 0;
-    std::unique_ptr<DaemonProcess> daemon;
-};
-
-std::string webhook(const std::string& name, const std::string& url, const std::string& timeout) {
-    return "  " + name + ": { plugin: webhook, url: \"" + url + "\", timeout: " + timeout +
-           ", rate_limit: off }\n";
-}
 
 /// Records when each request reached a receiver (the test server keeps no times itself).
 class ArrivalClock {
@@ -156,7 +71,7 @@ TEST_CASE("a receiver that answers 500 then 200 gets the notification again with
           "[integration][outbox][faults]") {
     HttpServer hook;
     hook.enqueue(HttpResponse{500, {}, "try again"});
-    FaultInstallation inst(webhook("hook", hook.url("/hook"), "2s"), "[hook]");
+    ApiInstallation inst(webhook_notifier("hook", hook.url("/hook"), "2s"), "[hook]");
     inst.start();
     inst.push(R"({"kpi":"queue_depth","value":500})");
 
@@ -187,7 +102,7 @@ TEST_CASE("a 429 with Retry-After holds the next attempt back for that long",
         }
         return HttpResponse{200, {}, "ok"};
     });
-    FaultInstallation inst(webhook("hook", hook.url("/hook"), "2s"), "[hook]");
+    ApiInstallation inst(webhook_notifier("hook", hook.url("/hook"), "2s"), "[hook]");
     inst.start();
     inst.push(R"({"kpi":"queue_depth","value":500})");
 
@@ -226,9 +141,9 @@ TEST_CASE(
         fast_arrivals.record();
         return HttpResponse{200, {}, "ok"};
     });
-    FaultInstallation inst(
-        webhook("slow", slow.url("/hook"), "1s") + webhook("fast", fast.url("/hook"), "1s"),
-        "[slow, fast]");
+    ApiInstallation inst(webhook_notifier("slow", slow.url("/hook"), "1s") +
+                             webhook_notifier("fast", fast.url("/hook"), "1s"),
+                         "[slow, fast]");
     inst.start();
     inst.push(R"({"kpi":"queue_depth","value":500})");
 
@@ -272,7 +187,7 @@ TEST_CASE(
     }
     const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/hook";
     // A timeout long enough that the held answer is still awaited when the kill comes.
-    FaultInstallation inst(webhook("hook", url, "10s"), "[hook]");
+    ApiInstallation inst(webhook_notifier("hook", url, "10s"), "[hook]");
     inst.start();
     std::string samples;
     for (int i = 0; i < kAlerts; ++i) {
@@ -344,7 +259,7 @@ TEST_CASE(
     "[integration][outbox][crash]") {
     constexpr int kRounds = 15;
     HttpServer hook;
-    FaultInstallation inst(webhook("hook", hook.url("/hook"), "2s"), "[hook]");
+    ApiInstallation inst(webhook_notifier("hook", hook.url("/hook"), "2s"), "[hook]");
     inst.start();
     // Back to back, so several steps share one commit; the last one fires. A notification's id
     // holds the millisecond its alert fired, so each firing waits for the clock to tick first.

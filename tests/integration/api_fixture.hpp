@@ -1,0 +1,63 @@
+#pragma once
+
+#include "harness.hpp"
+#include "http_client.hpp"
+
+#include <boost/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+/// An installation in a temp dir for the tests that drive the daemon's HTTP API: the API on a
+/// free port with a token file, a `push` source, the rule QueueDeep (queue_depth above 100 is
+/// critical) and the policy `page`. The state survives restarts of the daemon.
+namespace tocsin::testing {
+
+inline constexpr const char* kApiToken = "s3cret-token-for-the-api-tests";
+
+/// A `notifiers:` line for the webhook notifier without a rate limit.
+std::string webhook_notifier(const std::string& name,
+                             const std::string& url,
+                             const std::string& timeout = "2s");
+
+class ApiInstallation {
+public:
+    /// `notifiers` are the lines under `notifiers:`, `notify` the policy step's list ("[a, b]"),
+    /// `extra_sources` more lines under `sources:`.
+    ApiInstallation(const std::string& notifiers,
+                    const std::string& notify,
+                    const std::string& extra_sources = "");
+
+    /// Rewrites the rule file: QueueDeep notifying `notify` at once, then `later_steps` (more
+    /// lines under `steps:`), plus `extra_kpis` under `kpis:`.
+    void write_rules(const std::string& notify,
+                     const std::string& extra_kpis = "",
+                     const std::string& later_steps = "");
+    /// Starts (or restarts, on the same state) the daemon and finds the API's address.
+    void start();
+
+    /// One API call; the token is sent unless `token` is "".
+    [[nodiscard]] HttpAnswer call(const std::string& method,
+                                  const std::string& path,
+                                  const std::string& body = {},
+                                  const std::string& content_type = "application/json",
+                                  const std::string& token = kApiToken) const;
+    /// Pushes `samples` (the items of a JSON array); the answer must be 200.
+    void push(const std::string& samples) const;
+    /// The outbox's items in one state, as the API lists them.
+    [[nodiscard]] boost::json::array outbox(const std::string& state) const;
+    /// The real CLI against this daemon (`--url`: the config's port is 0).
+    [[nodiscard]] CommandResult cli(std::vector<std::string> args) const;
+
+    TempDir dir;
+    std::string config;
+    std::string base;  // "http://127.0.0.1:<port>" once started
+    int starts = 0;
+    std::unique_ptr<DaemonProcess> daemon;
+};
+
+/// The body of a 2xx-or-not answer, parsed (fails the test when it is not JSON).
+boost::json::object parse_body(const HttpAnswer& answer);
+
+}  // namespace tocsin::testing
