@@ -147,7 +147,7 @@ TEST_CASE("pushed samples in JSON and Prometheus text reach their rules and the 
 }
 
 TEST_CASE(
-    "a reload through the API answers with the validation result; a refused one keeps the "
+    "a reload through the API answers with the validation result, and a refused one keeps the "
     "old rules",
     "[integration][api][reload]") {
     HookedInstallation inst;
@@ -257,7 +257,7 @@ TEST_CASE(
     CHECK(inst.hook.request_count() == 1);
 }
 
-TEST_CASE("a failing source fires TocsinSourceDown naming it and the error; recovery resolves it",
+TEST_CASE("a failing source fires TocsinSourceDown naming it and the error, and recovery resolves it",
           "[integration][source]") {
     TempDir app;
     const auto db = app.file("app.db");  // does not exist yet: the sqlite source fails
@@ -451,7 +451,7 @@ TEST_CASE("tocsin notify --test sends through a configured notifier and reports 
 namespace tocsin::testing {
 
 TEST_CASE(
-    "a notifier's own message templates replace the default words; mistakes in them are "
+    "a notifier's own message templates replace the default words, and mistakes in them are "
     "check errors at their position",
     "[integration][message]") {
     TempDir out;

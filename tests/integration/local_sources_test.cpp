@@ -64,7 +64,7 @@ TEST_CASE("exec source runs a Nagios check whose exit code drives a rule",
     CHECK(alert.at("annotations").at("summary") == "queue check state 2");
 }
 
-TEST_CASE("file source going missing fires TocsinSourceDown; the file's return resolves it",
+TEST_CASE("file source going missing fires TocsinSourceDown, and the file's return resolves it",
           "[integration][source][file]") {
     Installation inst;
     const auto csv = inst.dir.file("kpis.csv");  // not there yet

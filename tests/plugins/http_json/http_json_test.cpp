@@ -223,7 +223,7 @@ TEST_CASE("http_json module fails on bad JSON and non-numeric values", "[http_js
     CHECK(outcome.samples[0].kpi == "m");
 }
 
-TEST_CASE("http_json module retries on 5xx, a down server and timeouts; fails on 401",
+TEST_CASE("http_json module retries on 5xx, a down server and timeouts, and fails on 401",
           "[http_json]") {
     std::string url;
     {

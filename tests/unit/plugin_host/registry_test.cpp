@@ -142,7 +142,7 @@ TEST_CASE("registry refuses what is not a regular file and reports missing direc
     CHECK_THAT(std::get<Refusal>(missing).reason, Catch::StartsWith("cannot read the module"));
 }
 
-TEST_CASE("registry refuses a second plugin of the same name and kind; the first wins",
+TEST_CASE("registry refuses a second plugin of the same name and kind, and the first wins",
           "[registry]") {
     const Registry reg = Registry::scan({kPluginDir, kDupPluginDir});
     REQUIRE(reg.refusals().size() == 1);
