@@ -257,8 +257,9 @@ TEST_CASE(
     CHECK(inst.hook.request_count() == 1);
 }
 
-TEST_CASE("a failing source fires TocsinSourceDown naming it and the error, and recovery resolves it",
-          "[integration][source]") {
+TEST_CASE(
+    "a failing source fires TocsinSourceDown naming it and the error, and recovery resolves it",
+    "[integration][source]") {
     TempDir app;
     const auto db = app.file("app.db");  // does not exist yet: the sqlite source fails
     HookedInstallation inst("  app: { plugin: sqlite, path: " + db +
