@@ -15,8 +15,11 @@ The story: an onboarding change shipped about two weeks before --end made activa
 retention fall; D30 retention measures cohorts that signed up before it, so it still looks fine.
 
 Schema (one row per day; `day` is an ISO date, UTC):
-    signups_daily(day, signups, activated)
-        signups: accounts created that day; activated: those of them that finished onboarding
+    signups_daily(day, signups, activated, activated_24h)
+        signups: accounts created that day; activated: those of them that finished onboarding;
+        activated_24h: those that finished it within 24 hours
+    accounts_daily(day, active, invited_signups)
+        accounts with an active subscription; signups that day that came from an invitation
     retention_daily(day, d7_cohort, d7_retained, d30_cohort, d30_retained)
         measured on `day`: d7_cohort = accounts created 7 days earlier, d7_retained = those of
         them active on `day`; likewise for 30 days
@@ -44,9 +47,15 @@ import tempfile
 
 SCHEMA = """
 CREATE TABLE signups_daily (
-    day       TEXT PRIMARY KEY,   -- ISO date, UTC
-    signups   INTEGER NOT NULL,   -- accounts created that day
-    activated INTEGER NOT NULL    -- of those, accounts that finished onboarding
+    day           TEXT PRIMARY KEY,   -- ISO date, UTC
+    signups       INTEGER NOT NULL,   -- accounts created that day
+    activated     INTEGER NOT NULL,   -- of those, accounts that finished onboarding
+    activated_24h INTEGER NOT NULL    -- of those, accounts that finished it within 24 hours
+);
+CREATE TABLE accounts_daily (
+    day             TEXT PRIMARY KEY,
+    active          INTEGER NOT NULL,  -- accounts with an active subscription, all plans
+    invited_signups INTEGER NOT NULL   -- signups that day that came from an invitation
 );
 CREATE TABLE retention_daily (
     day          TEXT PRIMARY KEY,  -- the day retention was measured
@@ -128,7 +137,23 @@ def signups_rows(seed, end, days):
         r = rng_for(seed, age, "activation")
         weekend = -0.012 if day_of(end, age).weekday() >= 5 else 0.0
         rate = blend(ACTIVATION, age) + weekend + r.uniform(-0.012, 0.012)
-        rows.append((day_of(end, age).isoformat(), signups, round(signups * rate)))
+        activated = round(signups * rate)
+        # Most of those who activate do it on the first day; fewer once onboarding got worse.
+        first_day = 0.78 - 0.1 * drop_progress(age) + r.uniform(-0.02, 0.02)
+        rows.append((day_of(end, age).isoformat(), signups, activated, round(activated * first_day)))
+    return rows
+
+
+def accounts_rows(seed, end, days, subscriptions):
+    """Active accounts per day (every plan) and the signups that came from invitations."""
+    active = {}
+    for day, _plan, active_start, _started, _churned in subscriptions:
+        active[day] = active.get(day, 0) + active_start
+    rows = []
+    for age in range(days - 1, -1, -1):
+        day = day_of(end, age).isoformat()
+        r = rng_for(seed, age, "invites")
+        rows.append((day, active[day], round(signups_on(seed, end, age) * r.uniform(0.12, 0.2))))
     return rows
 
 
@@ -185,7 +210,9 @@ def build(path, seed, end, days):
     con = sqlite3.connect(path)
     try:
         con.executescript(SCHEMA)
-        con.executemany("INSERT INTO signups_daily VALUES (?, ?, ?)", signups_rows(seed, end, days))
+        con.executemany("INSERT INTO signups_daily VALUES (?, ?, ?, ?)", signups_rows(seed, end, days))
+        con.executemany("INSERT INTO accounts_daily VALUES (?, ?, ?)",
+                        accounts_rows(seed, end, days, subscriptions))
         con.executemany("INSERT INTO retention_daily VALUES (?, ?, ?, ?, ?)",
                         retention_rows(seed, end, days))
         con.executemany("INSERT INTO subscriptions_daily VALUES (?, ?, ?, ?, ?)", subscriptions)
