@@ -28,6 +28,7 @@ echo "== rule packs"
 mkdir -p build/demo
 python3 scripts/gen-demo-db.py --out build/demo/app.db
 build/default/bin/tocsin check -c config/demo/tocsin.yaml
+bash tests/demo_test.sh
 shopt -s nullglob
 rule_tests=(rules/*/tests/*_test.yaml)
 build/default/bin/tocsin test "${rule_tests[@]}"
