@@ -1,5 +1,7 @@
 #pragma once
 
+#include <text_values.hpp>
+
 // Samples as the exec, execd and file sources read them from programs and files: the JSON
 // sample shape ({"kpi":..., "value":..., "labels":{...}, "timestamp":...}), numbers and
 // timestamps written as text, and handing the requested ones to the host.
@@ -34,15 +36,10 @@ struct ParsedSample {
 [[nodiscard]] std::optional<std::string> read_sample_array(std::string_view text,
                                                            std::vector<ParsedSample>& out);
 
-/// Parses the whole of `text` (surrounding blanks allowed) as a finite number.
-[[nodiscard]] std::optional<double> parse_number(std::string_view text);
-
-/// Unix seconds ("1767571200", "1767571200.25") or ISO-8601 ("2026-01-05T06:00:00Z",
-/// "2026-01-05 06:00:00.5+01:00", "2026-01-05"; no zone means UTC) as Unix milliseconds.
-[[nodiscard]] std::optional<std::int64_t> parse_timestamp_ms(std::string_view text);
-
-/// Unix seconds as milliseconds, nothing when out of range.
-[[nodiscard]] std::optional<std::int64_t> seconds_to_ms(double seconds);
+// Numbers and timestamps in text (text_values.hpp), shared with the sqlite and postgres sources.
+using values::parse_number;
+using values::parse_timestamp_ms;
+using values::seconds_to_ms;
 
 /// What emit_requested() did.
 struct EmitReport {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <text_values.hpp>
+
 // The pure half of the postgres source: reading values and timestamps from the text form libpq
 // hands out. No libpq here, so tests feed it strings directly.
 
@@ -29,6 +31,6 @@ struct QueryRow {
 /// A timestamp column's text: ISO-8601 as PostgreSQL writes it with DateStyle ISO
 /// ("2026-01-05 06:00:00.5+00", "2026-01-05 07:00:00+01:00", "2026-01-05"; no offset means UTC)
 /// or Unix seconds ("1767571200.25"). Unix milliseconds, or nothing.
-[[nodiscard]] std::optional<std::int64_t> parse_timestamp_ms(std::string_view text);
+using values::parse_timestamp_ms;
 
 }  // namespace tocsin::plugins::postgres

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <text_values.hpp>
+
 // The SQLite side of the sqlite source: one read-only connection, a statement cache and the
 // conversion of result rows into samples. It knows nothing of the plugin ABI, so tests drive it
 // directly against real database files.
@@ -75,9 +77,8 @@ private:
     Deadline deadline_{};
 };
 
-/// Parses a timestamp given as text: Unix seconds ("1767571200", "1767571200.25") or ISO-8601
-/// ("2026-01-05T06:00:00Z", "2026-01-05 06:00:00.5+01:00", "2026-01-05"; no zone means UTC, as
-/// SQLite's datetime() writes). Returns Unix milliseconds, or nothing when the text is neither.
-[[nodiscard]] std::optional<std::int64_t> parse_timestamp_ms(std::string_view text);
+/// Timestamps in text columns: Unix seconds or ISO-8601 (as SQLite's datetime() writes them; no
+/// zone means UTC), see text_values.hpp.
+using values::parse_timestamp_ms;
 
 }  // namespace tocsin::plugins::sqlite
