@@ -79,6 +79,8 @@ std::string title_of(const engine::Notification& n) {
             return fmt::format("[DIGEST] {}", n.alert);
         case NotificationKind::Test:
             return "[TEST] tocsin test message";
+        case NotificationKind::Report:
+            return fmt::format("[REPORT] {}", n.report);
     }
     return n.alert;
 }

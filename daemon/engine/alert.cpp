@@ -83,6 +83,8 @@ const char* to_string(NotificationKind k) {
             return "digest";
         case NotificationKind::Test:
             return "test";
+        case NotificationKind::Report:
+            return "report";
     }
     return "firing";
 }
@@ -94,7 +96,8 @@ std::optional<NotificationKind> parse_notification_kind(std::string_view s) {
                    NotificationKind::Acknowledged,
                    NotificationKind::Resolved,
                    NotificationKind::Digest,
-                   NotificationKind::Test}) {
+                   NotificationKind::Test,
+                   NotificationKind::Report}) {
         if (s == to_string(k)) {
             return k;
         }

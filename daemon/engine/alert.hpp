@@ -54,6 +54,9 @@ struct AlertInstance {
     std::uint32_t steps_done = 0;       // policy steps already run for this firing
     std::uint64_t seq = 0;              // notifications emitted for this firing; part of their ids
     std::optional<Ack> ack;             // set while acknowledged
+    // Derived, not persisted: recomputed by the engine whenever silences or state change.
+    std::string silenced_by;  // id of a silence hiding the alert now; "" when none
+    bool flapping = false;    // changes state too often; notified once, then quiet until settled
 };
 
 /// The labels an alert shows: series labels, then the rule's labels, then `alertname`.
@@ -70,10 +73,26 @@ enum class NotificationKind : unsigned char {
     Resolved,
     Digest,
     Test,
+    Report,
 };
-/// "firing", "severity_change", "reminder", "acknowledged", "resolved", "digest", "test".
+/// "firing", "severity_change", "reminder", "acknowledged", "resolved", "digest", "test",
+/// "report".
 [[nodiscard]] const char* to_string(NotificationKind k);
 [[nodiscard]] std::optional<NotificationKind> parse_notification_kind(std::string_view s);
+
+/// One KPI of a scheduled report (`reports:`): where it stands now and since the last report.
+struct ReportLine {
+    std::string kpi;
+    Labels labels;                   // the series' labels (empty for an unlabelled KPI)
+    std::optional<double> value;     // latest value; nullopt when the KPI has no data
+    TimePoint at{};                  // when `value` was sampled
+    std::optional<double> previous;  // the value at the previous report, for the trend
+    std::optional<double> target;
+    std::string unit;                    // KpiDef::unit_text
+    Unit unit_kind = Unit::None;         // KpiDef::unit, for formatting values
+    Severity severity = Severity::None;  // the most severe alert firing on the series
+    bool stale = false;                  // a nodata alert fires on it
+};
 
 /// One message to one notifier instance, decided by the engine. The app renders it to JSON, writes
 /// it to the outbox and delivers it.
@@ -106,6 +125,14 @@ struct Notification {
     std::string message_title;
     std::string message_text;
     std::string message_short;
+    // A batch (group_by, quiet hours defer or digest): every alert it covers, each as it would
+    // have been sent alone, in the order they joined. The single-alert fields above are then
+    // those of members.front(). Empty for a notification about one alert.
+    std::vector<Notification> members;
+    Labels group_labels;  // the labels the batch was grouped by
+    // A scheduled report (kind Report): its name and one line per KPI series.
+    std::string report;
+    std::vector<ReportLine> report_lines;
 };
 
 struct TemplateContext;

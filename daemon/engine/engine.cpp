@@ -50,6 +50,11 @@ std::string series_key(const std::string& kpi, const Labels& labels) {
 }  // namespace detail
 
 Engine::Impl::Impl(const LoadedConfig& loaded, TimePoint start) : router_(loaded) {
+    for (const CalendarDef& def : loaded.rules.calendars) {
+        if (auto cal = Calendar::from_def(def, loaded.config.timezone)) {
+            calendars_.emplace(def.name, std::move(*cal));
+        }
+    }
     for (const KpiDef& kpi : loaded.rules.kpis) {
         kpis_[kpi.name].def = &kpi;
     }
@@ -200,16 +205,33 @@ StepOutput Engine::advance(TimePoint now) {
         impl_->on_timer(*slot, at, ctx);
         impl_->reschedule(*slot);
     }
+    if (impl_->silences_due_ && *impl_->silences_due_ <= now) {
+        std::erase_if(impl_->silences_, [&](const Silence& s) { return s.expired_at(now); });
+        impl_->refresh_silences(ctx);
+    }
+    impl_->finish(ctx);
+    impl_->ctx_ = nullptr;
+    return out;
+}
+
+StepOutput Engine::set_silences(std::vector<Silence> silences, TimePoint now) {
+    StepOutput out;
+    Impl::Ctx ctx{now, out};
+    impl_->ctx_ = &ctx;
+    std::erase_if(silences, [&](const Silence& s) { return s.expired_at(now); });
+    impl_->silences_ = std::move(silences);
+    impl_->refresh_silences(ctx);
     impl_->finish(ctx);
     impl_->ctx_ = nullptr;
     return out;
 }
 
 std::optional<TimePoint> Engine::next_wakeup() const {
-    if (impl_->timers_.empty()) {
-        return std::nullopt;
+    std::optional<TimePoint> due = impl_->silences_due_;
+    if (!impl_->timers_.empty() && (!due || *(*impl_->timers_.begin())->due < *due)) {
+        due = (*impl_->timers_.begin())->due;
     }
-    return (*impl_->timers_.begin())->due;
+    return due;
 }
 
 std::vector<AlertInstance> Engine::instances() const {

@@ -2,6 +2,7 @@
 
 #include "engine/alert.hpp"
 #include "engine/model.hpp"
+#include "engine/silence.hpp"
 #include "engine/time.hpp"
 
 #include <memory>
@@ -66,6 +67,13 @@ public:
     /// policy escalates `until: resolved`. Acknowledging again replaces the acknowledgement.
     /// nullopt when no firing instance has that id.
     std::optional<StepOutput> acknowledge(const std::string& id, Ack ack, TimePoint now);
+
+    /// Replaces the silences the engine honours (pass every silence that has not ended; the store
+    /// keeps the others for audit). An alert hidden by an active silence tells nobody new: no
+    /// firing, reminder or severity change goes out, and AlertInstance::silenced_by names the
+    /// silence. Its resolve still reaches everyone told of the firing. When the silence ends, the
+    /// steps due meanwhile run at once. Recurring silences use the rule files' calendars.
+    StepOutput set_silences(std::vector<Silence> silences, TimePoint now);
 
     /// Runs every timer due at or before `now` (`for`, `keep_firing_for`, nodata, step delays).
     StepOutput advance(TimePoint now);

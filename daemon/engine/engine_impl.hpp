@@ -143,6 +143,11 @@ struct Engine::Impl : LuaKpiLookup, TemplateLua {
     /// Whether an acknowledgement holds the steps of this instance at `at`.
     [[nodiscard]] static bool ack_holds(const Active& a, TimePoint at);
     void resolve(Slot& slot, TimePoint at, Ctx& ctx);
+    /// The id of a silence hiding `a` at `at`, or "".
+    [[nodiscard]] std::string silence_for(const Active& a, TimePoint at) const;
+    /// Re-reads which silence hides every active instance at `now`; instances no longer hidden
+    /// run the steps that came due meanwhile.
+    void refresh_silences(Ctx& ctx);
     void remove(Slot& slot, Ctx& ctx);
 
     void emit(Active& a,
@@ -167,6 +172,11 @@ struct Engine::Impl : LuaKpiLookup, TemplateLua {
     std::vector<Slot*> touched_;
     Router router_;
     std::uint64_t next_slot_id_ = 1;
+
+    // Silences, and the calendars recurring ones (and quiet hours) refer to.
+    std::map<std::string, Calendar> calendars_;
+    std::vector<Silence> silences_;
+    std::optional<TimePoint> silences_due_;  // the next instant any silence starts or ends
 
     // Lua: null when no rule uses it.
     std::unique_ptr<LuaSandbox> lua_;

@@ -213,6 +213,7 @@ void Engine::Impl::run_steps(Slot& slot, TimePoint at, Ctx& ctx) {
         a.inst.steps_done = 0;
         return;
     }
+    a.inst.silenced_by = silence_for(a, at);
     if (ack_holds(a, at)) {
         return;  // steps wait for the acknowledgement to run out (or the alert to resolve)
     }
@@ -237,6 +238,9 @@ void Engine::Impl::run_steps(Slot& slot, TimePoint at, Ctx& ctx) {
         }
     }
     a.inst.steps_done = done;
+    if (!a.inst.silenced_by.empty()) {
+        return;  // nobody new hears of it; refresh_silences() runs the steps when it ends
+    }
     for (const std::string& notifier : reached) {
         a.inst.notified.push_back(notifier);
         emit(a, &rule_of(slot), NotificationKind::Firing, notifier, Severity::None, {}, ctx);
@@ -269,6 +273,55 @@ void Engine::Impl::resolve(Slot& slot, TimePoint at, Ctx& ctx) {
         emit(a, &rule_of(slot), NotificationKind::Resolved, notifier, Severity::None, at, ctx);
     }
     remove(slot, ctx);
+}
+
+std::string Engine::Impl::silence_for(const Active& a, TimePoint at) const {
+    if (silences_.empty()) {
+        return {};
+    }
+    Labels labels = a.labels;
+    labels["severity"] = to_string(a.inst.severity);
+    for (const Silence& s : silences_) {
+        const auto cal = calendars_.find(s.calendar);
+        if (s.silences(labels, at, cal == calendars_.end() ? nullptr : &cal->second)) {
+            return s.id;
+        }
+    }
+    return {};
+}
+
+void Engine::Impl::refresh_silences(Ctx& ctx) {
+    silences_due_.reset();
+    for (const Silence& s : silences_) {
+        const auto cal = calendars_.find(s.calendar);
+        const TimePoint next =
+            s.next_change(ctx.now, cal == calendars_.end() ? nullptr : &cal->second);
+        if (next != TimePoint::max()) {
+            min_into(silences_due_, next);
+        }
+    }
+    for (auto& [key, series] : series_) {
+        for (Slot& slot : series.slots) {
+            if (!slot.active) {
+                continue;
+            }
+            Active& a = *slot.active;
+            const std::string id = silence_for(a, ctx.now);
+            if (id == a.inst.silenced_by) {
+                continue;
+            }
+            a.seq_taken = false;
+            touch(slot);
+            if (a.inst.state == AlertState::Firing && !id.empty()) {
+                a.inst.silenced_by = id;
+            } else if (a.inst.state == AlertState::Firing) {
+                run_steps(slot, ctx.now, ctx);  // also sets silenced_by
+                reschedule(slot);
+            } else {
+                a.inst.silenced_by = id;
+            }
+        }
+    }
 }
 
 void Engine::Impl::remove(Slot& slot, Ctx& ctx) {

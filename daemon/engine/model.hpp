@@ -1,5 +1,6 @@
 #pragma once
 
+#include "engine/calendar.hpp"
 #include "engine/diagnostics.hpp"
 #include "engine/template.hpp"
 #include "engine/time.hpp"
@@ -237,6 +238,7 @@ struct RuleSet {
     std::vector<KpiDef> kpis;
     std::vector<RuleDef> rules;
     std::vector<PolicyDef> policies;
+    std::vector<CalendarDef> calendars;
     std::vector<std::string> files;            // the rule files read, in order
     std::map<std::string, LuaModule> modules;  // required Lua modules, by name
 

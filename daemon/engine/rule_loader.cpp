@@ -1,3 +1,4 @@
+#include "engine/calendar_parser.hpp"
 #include "engine/loader.hpp"
 #include "engine/lua_loader.hpp"
 #include "engine/rule_parser.hpp"
@@ -14,8 +15,8 @@ using yaml::Field;
 using yaml::join_path;
 using yaml::Reader;
 
-const std::vector<std::string> kFileKeys{"kpis", "rules", "policies"};
-const std::vector<std::string> kLaterFileKeys{"calendars", "reports"};
+const std::vector<std::string> kFileKeys{"kpis", "rules", "policies", "calendars"};
+const std::vector<std::string> kLaterFileKeys{"reports"};
 const std::vector<std::string> kKpiHostKeys{
     "source", "every", "unit", "target", "description", "lua", "history"};
 const std::vector<std::string> kPolicyKeys{"steps", "until"};
@@ -82,17 +83,20 @@ public:
                 load_rules(r, f);
             } else if (f.key == "policies") {
                 load_policies(r, f);
+            } else if (f.key == "calendars") {
+                load_calendars(r, f);
             } else if (std::find(kLaterFileKeys.begin(), kLaterFileKeys.end(), f.key) !=
                        kLaterFileKeys.end()) {
                 r.error(f.key_loc,
                         "",
                         "'" + f.key +
-                            "' is not available in this version; allowed: kpis, rules, policies");
+                            "' is not available in this version; allowed: kpis, rules, policies, "
+                            "calendars");
             } else {
                 r.error(f.key_loc,
                         "",
                         "unknown key '" + f.key + "'" + yaml::did_you_mean(f.key, kFileKeys) +
-                            "; allowed: kpis, rules, policies");
+                            "; allowed: kpis, rules, policies, calendars");
             }
         }
     }
@@ -250,6 +254,18 @@ private:
         }
     }
 
+    void load_calendars(Reader& r, const Field& section) {
+        for (CalendarDef& cal : parse_calendars(r, section)) {
+            if (claim(calendar_names_,
+                      "calendar",
+                      cal.name,
+                      cal.loc,
+                      "calendar '" + cal.name + "'")) {
+                set_.calendars.push_back(std::move(cal));
+            }
+        }
+    }
+
     void load_policies(Reader& r, const Field& section) {
         auto policies = r.fields(section.node, section.loc, "policies");
         if (!policies) {
@@ -353,6 +369,7 @@ private:
     std::map<std::string, SourceLoc> kpi_names_;
     std::map<std::string, SourceLoc> rule_names_;
     std::map<std::string, SourceLoc> policy_names_;
+    std::map<std::string, SourceLoc> calendar_names_;
 };
 
 }  // namespace

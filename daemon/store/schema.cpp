@@ -110,6 +110,50 @@ ALTER TABLE alert_instances ADD COLUMN ack_comment TEXT;
 ALTER TABLE alert_instances ADD COLUMN ack_at_ms INTEGER;
 ALTER TABLE alert_instances ADD COLUMN ack_until_ms INTEGER;
 )sql"},
+    // v5: scheduled KPI reports (a new outbox kind), silences (kept after they end, for audit)
+    // and notifications held back by grouping or quiet hours until their batch goes out.
+    Migration{5, R"sql(
+CREATE TABLE outbox_v5 (
+    id              TEXT PRIMARY KEY,
+    notifier        TEXT NOT NULL,
+    alert           TEXT NOT NULL,
+    fingerprint     TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('firing', 'severity_change', 'reminder',
+                                                  'acknowledged', 'resolved', 'digest', 'test',
+                                                  'report')),
+    payload_json    TEXT NOT NULL,
+    created_ms      INTEGER NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'rerouted')),
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_ms INTEGER NOT NULL,
+    delivered_ms    INTEGER,
+    last_detail     TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO outbox_v5 (id, notifier, alert, fingerprint, kind, payload_json, created_ms, state,
+                       attempts, next_attempt_ms, delivered_ms, last_detail)
+    SELECT id, notifier, alert, fingerprint, kind, payload_json, created_ms, state, attempts,
+           next_attempt_ms, delivered_ms, last_detail
+    FROM outbox ORDER BY rowid;
+DROP TABLE outbox;
+ALTER TABLE outbox_v5 RENAME TO outbox;
+CREATE INDEX outbox_state_next ON outbox (state, next_attempt_ms);
+CREATE TABLE silences (
+    id            TEXT PRIMARY KEY,
+    matchers      TEXT NOT NULL,
+    starts_ms     INTEGER NOT NULL,
+    ends_ms       INTEGER NOT NULL,
+    author        TEXT NOT NULL,
+    comment       TEXT NOT NULL DEFAULT '',
+    created_ms    INTEGER NOT NULL,
+    calendar      TEXT NOT NULL DEFAULT '',
+    CHECK (ends_ms > starts_ms)
+);
+CREATE INDEX silences_ends ON silences (ends_ms);
+CREATE TABLE held (
+    key           TEXT PRIMARY KEY,
+    body_json     TEXT NOT NULL
+);
+)sql"},
 };
 
 Result<bool> has_table(Database& db, const char* name) {
