@@ -273,7 +273,16 @@ TEST_CASE(
     }
     CHECK(told == std::set<std::string>{"f", "h"});
     CHECK(t.outbox().size() == 2);
-    (void)never;
+
+    // A reload builds a new engine: it gets the silences too, and nothing new goes out.
+    const auto reload = inst.call("POST", "/api/v1/reload", "{}");
+    INFO(reload.body);
+    REQUIRE(reload.status == 200);
+    const auto reloaded = t.alerts();
+    CHECK(reloaded.at("c").at("silenced_by") == json::value(plain));
+    CHECK(reloaded.at("d").at("silenced_by") == json::value(recurring));
+    CHECK(t.outbox().size() == 2);
+    CHECK(parse_body(inst.call("GET", "/api/v1/silences/" + never)).at("comment") == "old");
 }
 
 }  // namespace tocsin::testing
