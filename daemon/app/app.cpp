@@ -33,7 +33,7 @@ commands:
                                          acknowledge a firing alert: its escalation stops
   silence  add MATCHER... (--for DURATION | --until TIME) [--from TIME] [--author NAME]
                  [--comment TEXT] [--calendar NAME]
-                                         hide matching alerts (team=growth, severity=~"warn|critical")
+                                         hide matching alerts (team=growth, severity=~"warning|critical")
   silence  list [--all | --expired] [--json]
                                          silences not yet ended (--all: with the expired ones)
   silence  expire ID                     end a silence now (it stays listed under --expired)
