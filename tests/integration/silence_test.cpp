@@ -179,6 +179,18 @@ TEST_CASE(
     CHECK(inst.call("DELETE", "/api/v1/silences/0123456789abcdef").status == 404);
     CHECK(inst.call("GET", "/api/v1/silences/0123456789abcdef").status == 404);
     CHECK(parse_body(inst.call("GET", "/api/v1/silences/" + id)).at("state") == "expired");
+
+    // Silenced after its firing went out, b still resolves to those told.
+    const auto hide_b =
+        inst.call("POST",
+                  "/api/v1/silences",
+                  R"({"matchers":["q=b","severity=critical"],"duration":"1h","author":"tess"})");
+    REQUIRE(hide_b.status == 201);
+    CHECK(t.alerts()["b"].at("silenced_by") == parse_body(hide_b).at("id"));
+    inst.push(R"({"kpi":"queue_depth","value":1,"labels":{"q":"b"}})");
+    REQUIRE(eventually([&] { return t.lines().size() >= 3; }, 10s));
+    CHECK(q_of(t.lines()[2]) == "b");
+    CHECK(t.lines()[2].at("kind") == "resolved");
 }
 
 TEST_CASE("a silence request the API cannot honour gets a 400 that says why",
