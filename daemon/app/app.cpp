@@ -24,6 +24,9 @@ commands:
   run      [-c FILE] [--log-level L]     run the daemon in the foreground
   check    [-c FILE] [--format json]     validate config, rules and plugin configs; exit 1 on any error
   test     FILE...                       run rule test files on a virtual clock
+  simulate -c FILE --series CSV --from TIME --to TIME
+                                         print every notification the config would have sent
+                                         for recorded values (CSV: time,kpi,value[,labels])
   plugins  [-c FILE] [--plugin-dir DIR]  list plugins, their versions, kinds and config keys
   plugins  --check LIB.so --config FILE   try one plugin alone: check its config, run one collect or send
   status   [-c FILE] [--json]            the running daemon's health, sources and outbox
@@ -173,6 +176,23 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
             return 2;
         }
         return command_test(p.positional);
+    }
+    if (command == "simulate") {
+        po::options_description opts;
+        opts.add(config_opt);
+        opts.add_options()("series", po::value<std::string>(), "recorded values (CSV)")(
+            "from", po::value<std::string>(), "start (RFC 3339)")(
+            "to", po::value<std::string>(), "end (RFC 3339)");
+        auto p = parse(args, opts, false);
+        if (p.vars.count("series") == 0 || p.vars.count("from") == 0 || p.vars.count("to") == 0) {
+            std::cerr << "tocsin simulate: use -c FILE --series DATA --from TIME --to TIME\n";
+            return 2;
+        }
+        log::init("error", false);
+        return command_simulate(p.vars["config"].as<std::string>(),
+                                p.vars["series"].as<std::string>(),
+                                p.vars["from"].as<std::string>(),
+                                p.vars["to"].as<std::string>());
     }
     if (command == "plugins") {
         po::options_description opts;

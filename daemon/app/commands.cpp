@@ -3,6 +3,8 @@
 #include "app/checked_config.hpp"
 #include "app/notification_json.hpp"
 #include "engine/rule_test.hpp"
+#include "engine/simulate.hpp"
+#include "engine/yaml_util.hpp"
 #include "plugin_host/instances.hpp"
 #include "plugin_host/registry.hpp"
 
@@ -83,6 +85,43 @@ int command_check(const std::string& config_path, bool json) {
             checked->sources.size() + checked->push_sources.size(),
             checked->notifiers.size());
     }
+    return 0;
+}
+
+int command_simulate(const std::string& config_path,
+                     const std::string& series_path,
+                     const std::string& from_text,
+                     const std::string& to_text) {
+    const auto from = engine::parse_rfc3339(from_text);
+    const auto to = engine::parse_rfc3339(to_text);
+    if (!from || !to || *to < *from) {
+        std::cerr << "tocsin simulate: --from and --to must be RFC 3339 times, from before to "
+                     "(e.g. 2026-01-05T00:00:00Z)\n";
+        return 2;
+    }
+    engine::Diagnostics diags;
+    auto checked = check_config(config_path, diags);
+    if (!checked) {
+        std::cerr << diags.render(true);
+        return 1;
+    }
+    std::string why;
+    const auto text = engine::yaml::read_text_file(series_path, why);
+    if (!text) {
+        std::cerr << "tocsin simulate: cannot read " << series_path << ": " << why << "\n";
+        return 1;
+    }
+    auto samples = engine::parse_series_csv(*text, why);
+    if (!samples) {
+        std::cerr << series_path << ": " << why << "\n";
+        return 1;
+    }
+    const auto sent = engine::simulate(checked->loaded, std::move(*samples), *from, *to);
+    std::cout << engine::format_timeline(sent);
+    std::cout << fmt::format("tocsin: {} notification(s) from {} to {}\n",
+                             sent.size(),
+                             engine::format_rfc3339(*from),
+                             engine::format_rfc3339(*to));
     return 0;
 }
 

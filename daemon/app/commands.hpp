@@ -11,6 +11,12 @@ namespace tocsin::app {
 int command_check(const std::string& config_path, bool json);
 /// `tocsin test FILE...`: exit 0 when every case passed.
 int command_test(const std::vector<std::string>& files);
+/// `tocsin simulate`: the notifications `config_path` would have sent for the recorded values of
+/// `series_path` (CSV, see engine/simulate.hpp) between two RFC 3339 times.
+int command_simulate(const std::string& config_path,
+                     const std::string& series_path,
+                     const std::string& from_text,
+                     const std::string& to_text);
 /// `tocsin plugins`: the plugins found in the config's plugin_dirs (or `dirs` when given).
 int command_plugins(const std::string& config_path, const std::vector<std::string>& dirs);
 /// `tocsin notify --test NOTIFIER`: sends a test message through a configured notifier (with

@@ -27,16 +27,16 @@ SelfMetrics::SelfMetrics(const std::string& version, engine::TimePoint started_a
       outbox_oldest_age(
           registry_.gauge("tocsin_outbox_oldest_age_seconds",
                           "Age of the oldest notification waiting in the outbox; 0 when empty")),
-      outbox_dead_letters(registry_.gauge(
-          "tocsin_outbox_dead_letters", "Notifications given up on, kept in the outbox")),
+      outbox_dead_letters(registry_.gauge("tocsin_outbox_dead_letters",
+                                          "Notifications given up on, kept in the outbox")),
       source_collections(registry_.counter(
           "tocsin_source_collections_total", "Collections run by source instance", {"source"})),
       source_errors(registry_.counter(
           "tocsin_source_errors_total", "Collections that failed by source instance", {"source"})),
-      source_up(registry_.gauge(
-          "tocsin_source_up",
-          "1 while a source collects, 0 once it has failed for its down_after",
-          {"source"})),
+      source_up(
+          registry_.gauge("tocsin_source_up",
+                          "1 while a source collects, 0 once it has failed for its down_after",
+                          {"source"})),
       lua_budget_hits(registry_.counter(
           "tocsin_lua_budget_hits_total",
           "Lua runs stopped by the sandbox's instruction, time or memory budget")),
@@ -45,8 +45,8 @@ SelfMetrics::SelfMetrics(const std::string& version, engine::TimePoint started_a
                                     {"rule"})),
       reloads(registry_.counter(
           "tocsin_reloads_total", "Reloads by result: ok or refused", {"result"})),
-      last_reload_successful(registry_.gauge(
-          "tocsin_last_reload_successful", "1 unless the last reload was refused")),
+      last_reload_successful(
+          registry_.gauge("tocsin_last_reload_successful", "1 unless the last reload was refused")),
       samples_ingested(registry_.counter(
           "tocsin_samples_ingested_total",
           "Samples collected or pushed and handed to the rule engine (derived KPIs excluded)")) {
