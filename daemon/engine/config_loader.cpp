@@ -1,4 +1,5 @@
 #include "engine/loader.hpp"
+#include "engine/matcher.hpp"
 #include "engine/rule_parser.hpp"
 #include "engine/yaml_util.hpp"
 
@@ -29,7 +30,7 @@ const std::vector<std::string> kTopKeys{"state_dir",
                                         "routes",
                                         "default_policy"};
 const std::vector<std::string> kApiKeys{"listen", "token_file", "external_url"};
-const std::vector<std::string> kRouteKeys{"match", "match_re", "policy"};
+const std::vector<std::string> kRouteKeys{"match", "match_re", "policy", "continue"};
 
 const Field* find(const std::vector<Field>& fields, const std::string& key) {
     const auto it =
@@ -249,6 +250,19 @@ private:
     }
 
     void parse_matchers(const Field& f, MatchOp op, const std::string& path, Route& route) {
+        if (f.node.IsSequence() && op == MatchOp::Equal) {
+            // `match: ["team!=growth", 'severity=~"warn|crit"']`: the text form of silences.
+            auto list = r_.string_list(f, path);
+            for (const auto& [text, loc] : list.value_or(decltype(list)::value_type{})) {
+                std::string why;
+                if (auto m = parse_matcher(text, why)) {
+                    route.match.push_back(LabelMatcher{m->name, m->op, m->value, loc});
+                } else {
+                    r_.error(loc, path, why);
+                }
+            }
+            return;
+        }
         auto fields = r_.fields(f.node, f.loc, path);
         if (!fields) {
             return;
@@ -305,6 +319,12 @@ private:
                         route.policy = *s;
                         route.policy_loc = f.loc;
                     }
+                } else if (f.key == "continue") {
+                    const auto s = r_.literal(f, key_path);
+                    if (s && *s != "true" && *s != "false") {
+                        r_.error(f.loc, key_path, "expected true or false");
+                    }
+                    route.continue_matching = s && *s == "true";
                 }
             }
             if (find(*fields, "policy") == nullptr) {

@@ -78,6 +78,7 @@ struct LabelMatcher {
 struct Route {
     std::vector<LabelMatcher> match;  // all must hold
     std::string policy;
+    bool continue_matching = false;  // `continue: true`: later routes may add their policies
     SourceLoc loc;
     SourceLoc policy_loc;
 };

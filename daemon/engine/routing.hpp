@@ -3,6 +3,8 @@
 #include "engine/matcher.hpp"
 #include "engine/model.hpp"
 
+#include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,6 +39,9 @@ public:
     /// `default_policy`, else nullptr (no notifications). A name that does not resolve to a
     /// policy (the loader reports those) also gives nullptr rather than falling through, so a
     /// typo is never silently rerouted.
+    /// With `continue: true` on a matching route, later matching routes add their policies: the
+    /// alert then follows one merged policy with the steps of all of them (each step keeping its
+    /// own policy's quiet hours), and the first policy's repeat, until, resolves and grouping.
     [[nodiscard]] const CompiledPolicy* route(const RuleDef& rule, const Labels& labels) const;
 
     /// Whether one matcher holds on `labels`. A missing label has the value "" (as in
@@ -52,13 +57,22 @@ private:
     struct CompiledRoute {
         std::vector<Matcher> match;
         std::string policy;
+        bool continue_matching = false;
+    };
+    /// A policy made of several (continue: true), built on first use and kept.
+    struct Merged {
+        PolicyDef def;
+        CompiledPolicy compiled;
     };
 
     [[nodiscard]] const CompiledPolicy* find(const std::string& name) const;
+    [[nodiscard]] const CompiledPolicy* merge(
+        const std::vector<const CompiledPolicy*>& parts) const;
 
     std::unordered_map<std::string, CompiledPolicy> policies_;
     std::vector<CompiledRoute> routes_;
     std::string default_policy_;
+    mutable std::map<std::string, std::unique_ptr<Merged>> merged_;  // by "a+b+c"
 };
 
 }  // namespace tocsin::engine

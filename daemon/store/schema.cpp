@@ -110,7 +110,8 @@ ALTER TABLE alert_instances ADD COLUMN ack_comment TEXT;
 ALTER TABLE alert_instances ADD COLUMN ack_at_ms INTEGER;
 ALTER TABLE alert_instances ADD COLUMN ack_until_ms INTEGER;
 )sql"},
-    // v5: scheduled KPI reports and flapping notices (new outbox kinds), silences (kept after they end, for audit)
+    // v5: scheduled KPI reports and flapping notices (new outbox kinds), silences (kept after
+    // they end, for audit)
     // and notifications held back by grouping or quiet hours until their batch goes out.
     Migration{5, R"sql(
 CREATE TABLE outbox_v5 (
