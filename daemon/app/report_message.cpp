@@ -116,7 +116,9 @@ Message compose_report_message(const engine::Notification& n) {
         if (line.target) {
             entry += " (target " + engine::format_by_unit(*line.target, line.unit_kind) + ")";
         }
-        entry += ", " + status;
+        if (line.value) {
+            entry += ", " + status;  // "no data" was said already
+        }
         if (!line.alert.empty() && status != "ok") {
             entry += " (" + line.alert + ")";
         }

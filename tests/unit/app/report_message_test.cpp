@@ -73,7 +73,7 @@ TEST_CASE("a report message has a line per KPI with status and trend", "[app][re
         m.text,
         Catch::Contains("\U0001F534 signups{plan=pro}: 40, critical (SignupsLow), \u2193 -12 "
                         "since the last report (52)\n"));
-    CHECK_THAT(m.text, Catch::Contains("churn: no data, no data\n"));
+    CHECK_THAT(m.text, Catch::Contains("churn: no data\n"));
     CHECK_THAT(m.text, Catch::Contains("mrr: 1,200.00, stale"));
     CHECK(m.short_text ==
           "Growth KPIs: activation_rate 35.0% ok; signups{plan=free} 900 ok; signups{plan=pro} 40 "
