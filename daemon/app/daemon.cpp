@@ -168,6 +168,8 @@ public:
     void retry_notification(const std::string& id, std::function<void(std::string)> done) override {
         delivery_->retry(id, std::move(done));
     }
+    void add_silence(engine::Silence silence, std::function<void(std::string)> done) override;
+    void end_silence(const std::string& id, std::function<void(SilenceEnded)> done) override;
 
 private:
     bool start();
@@ -184,6 +186,7 @@ private:
     bool record_source_health(const CollectGroupPtr& group, const Error* error);
     void commit(std::vector<engine::Sample> samples, engine::StepOutput out);
     void arm_engine_timer();
+    void update_silences();
 
     RunOptions options_;
     asio::io_context loop_;
@@ -204,6 +207,9 @@ private:
     std::string external_url_;  // base of links in messages; "" without the API
     std::shared_ptr<api::Router> router_;
     std::unique_ptr<ReportRunner> reports_;
+    // Silences not yet ended, by start then id (the store keeps every one). Each new engine (start,
+    // reload) gets them, and every change goes to the store before the engine hears of it.
+    std::vector<engine::Silence> silences_;
 };
 
 int Daemon::run() {
@@ -261,22 +267,30 @@ bool Daemon::start() {
     }
     auto instances = store_->load_instances();
     auto latest = store_->latest_samples();
+    auto silences = store_->list_silences(wall_now());
     // Read before the store thread starts, which then owns the connection.
     const auto report_runs = load_report_runs(*store_, rt->checked.loaded->rules.reports);
-    if (!instances || !latest) {
+    if (!instances || !latest || !silences) {
         log::critical("store",
                       "cannot read saved state: {}; not starting",
-                      (!instances ? instances.error() : latest.error()).text());
+                      (!instances ? instances.error()
+                       : !latest  ? latest.error()
+                                  : silences.error())
+                          .text());
         return false;
     }
+    silences_ = std::move(silences).value();
     started_at_ = wall_now();
     pool_ = std::make_unique<WorkerPool>(kWorkerThreads, kWorkerQueue);
     DeliveryOptions delivery_options;
     delivery_options.sample_retention = rt->checked.loaded->config.retention;
     delivery_options.outbox_retention = rt->checked.loaded->config.retention;
     delivery_ = std::make_unique<Delivery>(*store_, *pool_, delivery_options);
-    log::info(
-        "store", "restored {} active alert(s) from {}", instances.value().size(), store_->path());
+    log::info("store",
+              "restored {} active alert(s) and {} silence(s) from {}",
+              instances.value().size(),
+              silences_.size(),
+              store_->path());
     apply(std::move(rt), instances.value(), latest.value());
     delivery_->start();
     if (!start_api()) {
@@ -426,6 +440,9 @@ void Daemon::apply(std::shared_ptr<Runtime> rt,
     // from the store at start-up.
     engine->preload(engine_ ? engine_->history() : stored_history(*engine, latest, now, *store_));
     auto out = engine->restore(carried, now);
+    // Silences before the latest values: an alert they hide must not fire to anyone new.
+    std::erase_if(silences_, [&](const engine::Silence& s) { return s.expired_at(now); });
+    out.append(engine->set_silences(silences_, now));
     out.append(engine->ingest(latest, now));
     engine_ = std::move(engine);
     runtime_ = std::move(rt);
@@ -598,6 +615,69 @@ std::optional<engine::AlertInstance> Daemon::acknowledge(const std::string& id,
     commit({}, std::move(*out));
     arm_engine_timer();
     return now;
+}
+
+void Daemon::add_silence(engine::Silence silence, std::function<void(std::string)> done) {
+    delivery_->post([this, silence = std::move(silence), done = std::move(done)](
+                        store::Store& store) mutable {
+        auto stored = store.insert_silence(silence);
+        std::string error = stored ? std::string() : stored.error().text();
+        asio::post(loop_,
+                   [this, silence = std::move(silence), done = std::move(done), error]() mutable {
+                       if (!error.empty()) {
+                           log::error("silence '" + silence.id + "'", "cannot keep it: {}", error);
+                       } else if (engine_) {
+                           log::info("silence '" + silence.id + "'",
+                                     "added by {} until {}",
+                                     silence.author,
+                                     engine::format_rfc3339(silence.ends_at));
+                           silences_.push_back(std::move(silence));
+                           update_silences();
+                       }
+                       done(error);
+                   });
+    });
+}
+
+void Daemon::end_silence(const std::string& id, std::function<void(SilenceEnded)> done) {
+    const auto now = wall_now();
+    delivery_->post([this, id, now, done = std::move(done)](store::Store& store) mutable {
+        SilenceEnded ended;
+        auto outcome = store.end_silence(id, now);
+        if (!outcome) {
+            ended.error = outcome.error().text();
+        } else {
+            ended.outcome = outcome.value();
+            auto row = store.get_silence(id);
+            if (row) {
+                ended.silence = std::move(row).value();
+            }
+        }
+        asio::post(loop_, [this, id, ended = std::move(ended), done = std::move(done)]() mutable {
+            if (ended.outcome == store::SilenceEnd::Ended && engine_) {
+                log::info("silence '" + id + "'", "ended early");
+                for (auto& s : silences_) {
+                    if (s.id == id) {
+                        s.ends_at = ended.silence ? ended.silence->ends_at : wall_now();
+                    }
+                }
+                update_silences();
+            }
+            done(std::move(ended));
+        });
+    });
+}
+
+/// Hands the silences not yet ended to the engine and commits what that changed (alerts a
+/// silence no longer hides may fire now).
+void Daemon::update_silences() {
+    const auto now = wall_now();
+    std::erase_if(silences_, [&](const engine::Silence& s) { return s.expired_at(now); });
+    std::stable_sort(silences_.begin(), silences_.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.starts_at, a.id) < std::tie(b.starts_at, b.id);
+    });
+    commit({}, engine_->set_silences(silences_, now));
+    arm_engine_timer();
 }
 
 std::vector<SourceHealth> Daemon::sources() const {
