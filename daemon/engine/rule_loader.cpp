@@ -1,8 +1,8 @@
 #include "engine/calendar_parser.hpp"
 #include "engine/loader.hpp"
 #include "engine/lua_loader.hpp"
-#include "engine/report_parser.hpp"
 #include "engine/policy_parser.hpp"
+#include "engine/report_parser.hpp"
 #include "engine/rule_parser.hpp"
 #include "engine/yaml_util.hpp"
 
