@@ -43,6 +43,7 @@ commands:
   notifications [-c FILE] [--state S] [--json] [--retry ID]
                                          the outbox; --retry puts a dead letter back in the queue
   notify   --test NOTIFIER [-c FILE]     send a test message through a notifier; print the answer
+  notify   --report NAME [-c FILE]       send a report now through its notifiers (a preview)
   version                                print the version
 
 Clients of the running daemon find it through the config's api: block (or --url URL); calls
@@ -268,13 +269,18 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
         po::options_description opts;
         opts.add(config_opt);
         opts.add_options()(
-            "test", po::value<std::string>(), "notifier to send a test message through");
+            "test", po::value<std::string>(), "notifier to send a test message through")(
+            "report", po::value<std::string>(), "report to send now through its notifiers");
         auto p = parse(args, opts, false);
-        if (p.vars.count("test") == 0) {
-            std::cerr << "tocsin notify: use --test NOTIFIER\n";
+        if (p.vars.count("test") == p.vars.count("report")) {
+            std::cerr << "tocsin notify: use --test NOTIFIER or --report NAME\n";
             return 2;
         }
         log::init("error", false);
+        if (p.vars.count("report") != 0) {
+            return command_notify_report(p.vars["config"].as<std::string>(),
+                                         p.vars["report"].as<std::string>());
+        }
         return command_notify_test(p.vars["config"].as<std::string>(),
                                    p.vars["test"].as<std::string>());
     }

@@ -76,14 +76,16 @@ int command_check(const std::string& config_path, bool json) {
     if (!json) {
         const auto& loaded = *checked->loaded;
         std::cout << fmt::format(
-            "{}: ok: {} KPI(s), {} rule(s), {} polic{}, {} source(s), {} notifier(s)\n",
+            "{}: ok: {} KPI(s), {} rule(s), {} polic{}, {} source(s), {} notifier(s), {} "
+            "report(s)\n",
             config_path,
             loaded.rules.kpis.size() - checked->builtin_rules,
             loaded.rules.rules.size() - checked->builtin_rules,
             loaded.rules.policies.size(),
             loaded.rules.policies.size() == 1 ? "y" : "ies",
             checked->sources.size() + checked->push_sources.size(),
-            checked->notifiers.size());
+            checked->notifiers.size(),
+            loaded.rules.reports.size());
     }
     return 0;
 }

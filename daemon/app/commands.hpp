@@ -23,5 +23,10 @@ int command_plugins(const std::string& config_path, const std::vector<std::strin
 /// its real keys and secrets) and prints exactly what the far end answered; exit 0 when it
 /// was accepted.
 int command_notify_test(const std::string& config_path, const std::string& notifier);
+/// `tocsin notify --report NAME`: builds the report now from what the state database holds
+/// (latest values, active alerts, the last run's values for the trend) and sends it through each
+/// of its notifiers, printing each answer. A preview: the schedule and the stored last run are
+/// left as they were. Exit 0 when every notifier accepted it.
+int command_notify_report(const std::string& config_path, const std::string& report);
 
 }  // namespace tocsin::app

@@ -7,6 +7,7 @@
 #include "app/delivery.hpp"
 #include "app/log.hpp"
 #include "app/notification_json.hpp"
+#include "app/reports.hpp"
 #include "app/sd_notify.hpp"
 #include "app/worker_pool.hpp"
 #include "engine/engine.hpp"
@@ -205,6 +206,7 @@ private:
     std::optional<AckLinks> ack_links_;
     std::string external_url_;  // base of links in messages; "" without the API
     std::shared_ptr<api::Router> router_;
+    std::unique_ptr<ReportRunner> reports_;
     // Silences not yet ended, by start then id (the store keeps every one). Each new engine (start,
     // reload) gets them, and every change goes to the store before the engine hears of it.
     std::vector<engine::Silence> silences_;
@@ -266,6 +268,8 @@ bool Daemon::start() {
     auto instances = store_->load_instances();
     auto latest = store_->latest_samples();
     auto silences = store_->list_silences(wall_now());
+    // Read before the store thread starts, which then owns the connection.
+    const auto report_runs = load_report_runs(*store_, rt->checked.loaded->rules.reports);
     if (!instances || !latest || !silences) {
         log::critical("store",
                       "cannot read saved state: {}; not starting",
@@ -292,6 +296,14 @@ bool Daemon::start() {
     if (!start_api()) {
         return false;
     }
+    reports_ = std::make_unique<ReportRunner>(
+        loop_,
+        [this] {
+            return ReportInputs{engine_->latest(), engine_->instances()};
+        },
+        [this](store::Batch batch) { delivery_->submit(std::move(batch)); },
+        wall_now);
+    reports_->start(runtime_->checked.loaded, report_runs, external_url_);
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
     signals_.add(SIGHUP);
@@ -334,6 +346,7 @@ void Daemon::shutdown() {
     api_.reset();
     cancel_collections();
     engine_timer_.cancel();
+    reports_.reset();
     if (pool_ && !pool_->stop(std::chrono::seconds(10))) {
         log::warning("tocsin",
                      "some plugin calls did not finish within 10s; stopping without them");
@@ -360,6 +373,9 @@ void Daemon::watch_signals() {
         log::info("tocsin", "stopping on {}", signo == SIGINT ? "SIGINT" : "SIGTERM");
         cancel_collections();
         engine_timer_.cancel();
+        if (reports_) {
+            reports_->stop();
+        }
         loop_.stop();
     });
 }
@@ -397,6 +413,9 @@ ReloadOutcome Daemon::reload() {
     apply(std::move(rt), engine_->instances(), engine_->latest());
     if (api_) {
         api_->update(router_, runtime_->checked.api_token);
+    }
+    if (reports_) {
+        reports_->reload(runtime_->checked.loaded, external_url_);
     }
     log::info("tocsin",
               "reloaded: {} rule(s) on {} KPI(s)",

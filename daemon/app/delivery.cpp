@@ -106,6 +106,7 @@ struct Delivery::Impl {
             group.upserted.insert(group.upserted.end(), b.upserted.begin(), b.upserted.end());
             group.removed.insert(group.removed.end(), b.removed.begin(), b.removed.end());
             group.outbox.insert(group.outbox.end(), b.outbox.begin(), b.outbox.end());
+            group.meta.insert(group.meta.end(), b.meta.begin(), b.meta.end());
             removed.insert(b.removed.begin(), b.removed.end());
             samples += b.samples.size();
             ++taken;

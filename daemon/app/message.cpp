@@ -1,5 +1,6 @@
 #include "app/message.hpp"
 
+#include "app/report_message.hpp"
 #include "engine/format.hpp"
 
 #include <fmt/format.h>
@@ -115,6 +116,9 @@ std::string short_of(const engine::Notification& n, const std::string& ack_url) 
 }  // namespace
 
 Message compose_message(const engine::Notification& n, const std::string& ack_url) {
+    if (n.kind == NotificationKind::Report) {
+        return compose_report_message(n);
+    }
     Message m;
     m.title = title_of(n);
     std::string t;

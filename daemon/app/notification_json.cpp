@@ -1,6 +1,7 @@
 #include "app/notification_json.hpp"
 
 #include "app/message.hpp"
+#include "app/report_message.hpp"
 
 #include <boost/json.hpp>
 
@@ -21,11 +22,60 @@ boost::json::value optional_number(const std::optional<double>& v) {
     return v ? boost::json::value(*v) : boost::json::value(nullptr);
 }
 
+/// The `report` object of a scheduled report (docs/notification-json.md).
+boost::json::object report_object(const engine::Notification& n) {
+    boost::json::array lines;
+    for (const auto& line : n.report_lines) {
+        lines.push_back(boost::json::object{
+            {"kpi", line.kpi},
+            {"labels", labels_object(line.labels)},
+            {"value", optional_number(line.value)},
+            {"target", optional_number(line.target)},
+            {"previous", optional_number(line.previous)},
+            {"unit", line.unit},
+            {"status", report_status(line)},
+            {"alert", line.alert},
+            {"sampled_at", line.value ? engine::format_rfc3339(line.at) : ""},
+        });
+    }
+    return boost::json::object{{"name", n.report},
+                               {"title", n.report_title.empty() ? n.report : n.report_title},
+                               {"scheduled_at", engine::format_rfc3339(n.starts_at)},
+                               {"lines", std::move(lines)}};
+}
+
+/// A report is no alert: no `alerts`, status "report", and the lines under `report`.
+std::string render_report_json(const engine::Notification& n, const std::string& external_url) {
+    boost::json::object root;
+    root["version"] = "1";
+    root["id"] = n.id;
+    root["kind"] = engine::to_string(n.kind);
+    root["receiver"] = n.notifier;
+    root["status"] = "report";
+    root["created_at"] = engine::format_rfc3339(n.at);
+    root["external_url"] = external_url;
+    root["group_labels"] = boost::json::object{};
+    root["common_labels"] = boost::json::object{};
+    root["common_annotations"] = boost::json::object{};
+    root["alerts"] = boost::json::array{};
+    const auto message = compose_message(n, "");
+    root["message"] = boost::json::object{
+        {"title", message.title}, {"text", message.text}, {"short", message.short_text}};
+    root["via_fallback"] = "";
+    root["also_notified"] = boost::json::array{};
+    root["truncated_alerts"] = 0;
+    root["report"] = report_object(n);
+    return boost::json::serialize(root);
+}
+
 }  // namespace
 
 std::string render_notification_json(const engine::Notification& n,
                                      const std::string& external_url,
                                      const std::string& ack_url) {
+    if (n.kind == engine::NotificationKind::Report) {
+        return render_report_json(n, external_url);
+    }
     const bool resolved = n.kind == engine::NotificationKind::Resolved;
     const char* status = resolved ? "resolved" : "firing";
 

@@ -92,6 +92,7 @@ struct ReportLine {
     std::string unit;                    // KpiDef::unit_text
     Unit unit_kind = Unit::None;         // KpiDef::unit, for formatting values
     Severity severity = Severity::None;  // the most severe alert firing on the series
+    std::string alert;                   // that alert's name; "" when none fires
     bool stale = false;                  // a nodata alert fires on it
 };
 
@@ -133,6 +134,7 @@ struct Notification {
     Labels group_labels;  // the labels the batch was grouped by
     // A scheduled report (kind Report): its name and one line per KPI series.
     std::string report;
+    std::string report_title;  // ReportDef::shown_title()
     std::vector<ReportLine> report_lines;
     bool flapping = false;  // the alert changes state too often (see RuleDef::flapping)
 };

@@ -431,6 +431,35 @@ bool contains(const std::vector<std::string>& names, const std::string& name) {
     return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+/// A report's notifiers must exist, and must not be PagerDuty: a report is information, not an
+/// incident, and paging someone with a daily digest would open an incident every morning.
+void check_report_notifiers(const Config& config, const RuleSet& rules, Diagnostics& diags) {
+    const auto notifiers = names_of(config.notifiers);
+    for (const auto& report : rules.reports) {
+        const std::string path = "report '" + report.name + "' > notify";
+        for (std::size_t i = 0; i < report.notify.size(); ++i) {
+            const auto& name = report.notify[i];
+            const auto it =
+                std::find_if(config.notifiers.begin(),
+                             config.notifiers.end(),
+                             [&](const PluginInstanceConfig& n) { return n.name == name; });
+            if (it == config.notifiers.end()) {
+                diags.error(report.notify_locs[i],
+                            path,
+                            "unknown notifier '" + name + "'" +
+                                yaml::did_you_mean(name, notifiers) +
+                                "; configured notifiers: " + yaml::join(notifiers));
+            } else if (it->plugin == "pagerduty") {
+                diags.error(report.notify_locs[i],
+                            path,
+                            "notifier '" + name +
+                                "' is a pagerduty notifier, which opens incidents; send reports to "
+                                "chat, e-mail, webhook or log notifiers instead");
+            }
+        }
+    }
+}
+
 }  // namespace
 
 EnvLookup process_env() {
@@ -532,6 +561,7 @@ void cross_check(const Config& config, const RuleSet& rules, Diagnostics& diags)
             }
         }
     }
+    check_report_notifiers(config, rules, diags);
     for (const auto& rule : rules.rules) {
         if (!rule.policy.empty() && !contains(policies, rule.policy)) {
             diags.error(rule.policy_loc,

@@ -49,6 +49,12 @@ const PolicyDef* RuleSet::find_policy(const std::string& name) const {
     return it == policies.end() ? nullptr : &*it;
 }
 
+const ReportDef* RuleSet::find_report(const std::string& name) const {
+    const auto it = std::find_if(
+        reports.begin(), reports.end(), [&](const ReportDef& r) { return r.name == name; });
+    return it == reports.end() ? nullptr : &*it;
+}
+
 bool RuleSet::uses_lua() const {
     const auto templated = [](const RuleDef& r) {
         return r.summary.has_lua() || r.description.has_lua() || r.runbook.has_lua();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "engine/calendar.hpp"
+#include "engine/cron.hpp"
 #include "engine/diagnostics.hpp"
 #include "engine/template.hpp"
 #include "engine/time.hpp"
@@ -283,17 +284,37 @@ struct PolicyDef {
     [[nodiscard]] Duration round() const;
 };
 
+/// A scheduled KPI report (`reports:`): a digest of KPIs sent to notifiers on a cron schedule.
+struct ReportDef {
+    std::string name;
+    CronSpec schedule;
+    SourceLoc schedule_loc;
+    std::string timezone;  // as written; empty: the config's `timezone`, else UTC
+    SourceLoc timezone_loc;
+    std::vector<std::string> kpis;  // in the order written; each series is a line
+    std::vector<SourceLoc> kpi_locs;
+    std::vector<std::string> notify;
+    std::vector<SourceLoc> notify_locs;
+    std::string title;  // "" shows the report's name
+    SourceLoc loc;      // position of the report's key
+
+    /// The title messages show: `title`, else the name.
+    [[nodiscard]] const std::string& shown_title() const { return title.empty() ? name : title; }
+};
+
 /// Everything from the rule files, merged. Names are unique across files (the loader checks).
 struct RuleSet {
     std::vector<KpiDef> kpis;
     std::vector<RuleDef> rules;
     std::vector<PolicyDef> policies;
     std::vector<CalendarDef> calendars;
+    std::vector<ReportDef> reports;
     std::vector<std::string> files;            // the rule files read, in order
     std::map<std::string, LuaModule> modules;  // required Lua modules, by name
 
     [[nodiscard]] const KpiDef* find_kpi(const std::string& name) const;
     [[nodiscard]] const PolicyDef* find_policy(const std::string& name) const;
+    [[nodiscard]] const ReportDef* find_report(const std::string& name) const;
     /// Whether any KPI or rule uses Lua (the engine then creates its sandbox).
     [[nodiscard]] bool uses_lua() const;
 };

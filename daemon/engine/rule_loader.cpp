@@ -2,6 +2,7 @@
 #include "engine/loader.hpp"
 #include "engine/lua_loader.hpp"
 #include "engine/policy_parser.hpp"
+#include "engine/report_parser.hpp"
 #include "engine/rule_parser.hpp"
 #include "engine/yaml_util.hpp"
 
@@ -16,8 +17,7 @@ using yaml::Field;
 using yaml::join_path;
 using yaml::Reader;
 
-const std::vector<std::string> kFileKeys{"kpis", "rules", "policies", "calendars"};
-const std::vector<std::string> kLaterFileKeys{"reports"};
+const std::vector<std::string> kFileKeys{"kpis", "rules", "policies", "calendars", "reports"};
 const std::vector<std::string> kKpiHostKeys{
     "source", "every", "unit", "target", "description", "lua", "history"};
 
@@ -84,18 +84,13 @@ public:
                 load_policies(r, f);
             } else if (f.key == "calendars") {
                 load_calendars(r, f);
-            } else if (std::find(kLaterFileKeys.begin(), kLaterFileKeys.end(), f.key) !=
-                       kLaterFileKeys.end()) {
-                r.error(f.key_loc,
-                        "",
-                        "'" + f.key +
-                            "' is not available in this version; allowed: kpis, rules, policies, "
-                            "calendars");
+            } else if (f.key == "reports") {
+                load_reports(r, f);
             } else {
                 r.error(f.key_loc,
                         "",
                         "unknown key '" + f.key + "'" + yaml::did_you_mean(f.key, kFileKeys) +
-                            "; allowed: kpis, rules, policies, calendars");
+                            "; allowed: " + yaml::join(kFileKeys));
             }
         }
     }
@@ -141,6 +136,18 @@ public:
                          "rule '" + rule.alert + "' > kpi",
                          "unknown kpi '" + rule.kpi + "'" + yaml::did_you_mean(rule.kpi, names) +
                              "; defined kpis: " + yaml::join(names));
+        }
+        for (const auto& report : set_.reports) {
+            for (std::size_t i = 0; i < report.kpis.size(); ++i) {
+                if (set_.find_kpi(report.kpis[i]) != nullptr) {
+                    continue;
+                }
+                diags_.error(report.kpi_locs[i],
+                             "report '" + report.name + "' > kpis",
+                             "unknown kpi '" + report.kpis[i] + "'" +
+                                 yaml::did_you_mean(report.kpis[i], names) +
+                                 "; defined kpis: " + yaml::join(names));
+            }
         }
     }
 
@@ -292,6 +299,18 @@ private:
         }
     }
 
+    void load_reports(Reader& r, const Field& section) {
+        for (ReportDef& report : parse_reports(r, section)) {
+            if (claim(report_names_,
+                      "report",
+                      report.name,
+                      report.loc,
+                      "report '" + report.name + "'")) {
+                set_.reports.push_back(std::move(report));
+            }
+        }
+    }
+
     void load_policies(Reader& r, const Field& section) {
         auto policies = r.fields(section.node, section.loc, "policies");
         if (!policies) {
@@ -311,6 +330,7 @@ private:
     std::map<std::string, SourceLoc> rule_names_;
     std::map<std::string, SourceLoc> policy_names_;
     std::map<std::string, SourceLoc> calendar_names_;
+    std::map<std::string, SourceLoc> report_names_;
 };
 
 }  // namespace

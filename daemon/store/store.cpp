@@ -317,6 +317,9 @@ ON CONFLICT (id) DO NOTHING
                               .bind(12, item.last_detail)
                               .run());
     }
+    for (const auto& [key, value] : batch.meta) {
+        BOOST_OUTCOME_TRY(set_meta(key, value));
+    }
     return boost::outcome_v2::success();
 }
 

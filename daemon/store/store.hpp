@@ -49,15 +49,20 @@ struct OutboxItem {
     std::string last_detail;                        // what the far end said last
 };
 
-/// One engine step's effects, committed atomically: either all or nothing survives a crash.
+/// One engine step's effects (or one report run), committed atomically: either all or nothing
+/// survives a crash.
 struct Batch {
     std::vector<engine::Sample> samples;  // KPI history rows
     std::vector<engine::AlertInstance> upserted;
     std::vector<std::string> removed;  // engine::instance_key(rule, fingerprint)
     std::vector<OutboxItem> outbox;    // new pending notifications
+    /// Meta values set with the notifications (a report's last run), so a crash keeps both or
+    /// neither. Written last; a later entry for the same key wins.
+    std::vector<std::pair<std::string, std::string>> meta;
 
     [[nodiscard]] bool empty() const {
-        return samples.empty() && upserted.empty() && removed.empty() && outbox.empty();
+        return samples.empty() && upserted.empty() && removed.empty() && outbox.empty() &&
+               meta.empty();
     }
 };
 
@@ -89,9 +94,9 @@ public:
     Store& operator=(const Store&) = delete;
 
     /// Writes one engine step in one transaction: samples, then upserted instances, then removed
-    /// ones (so a key in both lists ends up removed), then new outbox items. An outbox id that is
-    /// already stored is skipped, so replaying a step never duplicates a notification. On any
-    /// failure nothing of the batch is kept.
+    /// ones (so a key in both lists ends up removed), then new outbox items, then meta values. An
+    /// outbox id that is already stored is skipped, so replaying a step never duplicates a
+    /// notification. On any failure nothing of the batch is kept.
     Result<void> commit(const Batch& batch);
 
     /// Every stored alert instance, ordered by (rule, fingerprint); used to restore the engine.

@@ -84,16 +84,19 @@ TEST_CASE("tocsin check accepts the demo configuration", "[integration][config]"
     }
     const auto default_plugins = source_root + "build/default/plugins";
     text.replace(text.find(default_plugins), default_plugins.size(), plugin_dir());
-    std::ifstream policies(std::string(TOCSIN_SOURCE_DIR) + "/config/demo/policies.yaml");
-    dir.write(
-        "policies.yaml",
-        std::string((std::istreambuf_iterator<char>(policies)), std::istreambuf_iterator<char>()));
+    for (const char* name : {"policies.yaml", "reports.yaml"}) {
+        std::ifstream file(std::string(TOCSIN_SOURCE_DIR) + "/config/demo/" + name);
+        dir.write(
+            name,
+            std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>()));
+    }
     const auto config = dir.write("tocsin.yaml", text);
 
     const auto r = run_command({tocsin_binary(), "check", "-c", config}, 30s);
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.out, Catch::Contains("ok"));
+    CHECK_THAT(r.out, Catch::Contains("1 report(s)"));
 }
 
 TEST_CASE("tocsin plugins lists the shipped plugins with their keys", "[integration]") {

@@ -92,6 +92,11 @@ std::string group_key(const sdk::Json& group_labels) {
 }
 
 sdk::Json render_payload(const sdk::Json& notification, std::int64_t max_alerts) {
+    // Alertmanager's format has no place for a KPI report (no alerts, lines of values), so a
+    // report goes out as tocsin's own notification JSON, which says `"kind": "report"`.
+    if (notification.is_object() && text_of(notification, "kind") == "report") {
+        return notification;
+    }
     const std::string external_url = text_of(notification, "external_url");
     const sdk::Json group_labels = string_map(notification, "group_labels");
 

@@ -17,7 +17,7 @@ inline constexpr const char* kZeroTime = "0001-01-01T00:00:00Z";
 /// Builds the Alertmanager v4 webhook payload from one notification. `max_alerts` > 0 keeps only
 /// the first that many alerts and reports the rest in truncatedAlerts. Missing or mistyped
 /// fields (even a `notification` that is not an object) render as empty values rather than
-/// failing: a partial message beats none.
+/// failing: a partial message beats none. A report (kind "report") is returned unchanged.
 [[nodiscard]] sdk::Json render_payload(const sdk::Json& notification, std::int64_t max_alerts);
 
 /// Alertmanager's group key form, `{}:{name="value", ...}` over the sorted group labels.

@@ -67,6 +67,43 @@ AlertView read_alert(const sdk::Json& alert) {
     return out;
 }
 
+std::vector<std::pair<std::string, std::string>> labels_of(const sdk::Json& object) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (const sdk::Json* labels = object.find("labels"); labels != nullptr && labels->is_object()) {
+        for (const auto& [name, value] : labels->as_object()) {
+            if (!value.is_null()) {
+                out.emplace_back(name, value.is_string() ? value.as_string() : value.dump());
+            }
+        }
+    }
+    return out;
+}
+
+ReportView read_report(const sdk::Json& report) {
+    ReportView out;
+    out.name = text_of(report, "name");
+    out.title = text_of(report, "title");
+    out.scheduled_at = text_of(report, "scheduled_at");
+    if (const sdk::Json* lines = report.find("lines"); lines != nullptr && lines->is_array()) {
+        for (const auto& line : lines->as_array()) {
+            if (!line.is_object()) {
+                continue;
+            }
+            ReportLineView l;
+            l.kpi = text_of(line, "kpi");
+            l.labels = labels_of(line);
+            l.value = number_of(line, "value");
+            l.target = number_of(line, "target");
+            l.previous = number_of(line, "previous");
+            l.unit = text_of(line, "unit");
+            l.status = text_of(line, "status");
+            l.alert = text_of(line, "alert");
+            out.lines.push_back(std::move(l));
+        }
+    }
+    return out;
+}
+
 int severity_rank(const std::string& severity) {
     if (severity == "critical") {
         return 4;
@@ -167,6 +204,37 @@ std::string value_line(const AlertView& alert) {
     return facts.empty() ? out : out + " (" + facts + ")";
 }
 
+std::string series_name(const ReportLineView& line) {
+    if (line.labels.empty()) {
+        return line.kpi;
+    }
+    std::string labels;
+    for (const auto& [name, value] : line.labels) {
+        labels += (labels.empty() ? "" : ", ") + name + "=" + value;
+    }
+    return line.kpi + "{" + labels + "}";
+}
+
+std::string report_line_facts(const ReportLineView& line) {
+    std::string out = line.value ? format_value(*line.value, line.unit) : "no data";
+    if (line.target) {
+        out += " (target " + format_value(*line.target, line.unit) + ")";
+    }
+    if (!line.status.empty() && !(line.status == "no data" && !line.value)) {
+        out += ", " + line.status;
+    }
+    if (!line.alert.empty() && line.status != "ok") {
+        out += " (" + line.alert + ")";
+    }
+    if (line.value && line.previous) {
+        const char* trend = *line.previous < *line.value   ? "up from "
+                            : *line.previous > *line.value ? "down from "
+                                                           : "unchanged from ";
+        out += ", " + (trend + format_value(*line.previous, line.unit));
+    }
+    return out;
+}
+
 std::vector<std::string> context_lines(const NotificationView& view) {
     std::vector<std::string> lines;
     if (view.truncated_alerts > 0) {
@@ -209,6 +277,26 @@ MessageView build_message(const NotificationView& view) {
         out.text = "This is a test message for notifier '" + view.receiver +
                    "'. If you can read it, delivery works.";
         out.short_text = "tocsin test message for " + view.receiver + ": delivery works";
+        return out;
+    }
+    if (view.kind == "report") {
+        out.title = view.report.title.empty() ? "KPI report" : view.report.title;
+        std::string text;
+        std::string short_text = out.title + ":";
+        for (const auto& l : view.report.lines) {
+            text += series_name(l) + ": " + report_line_facts(l) + "\n";
+            short_text += " " + series_name(l) + " " +
+                          (l.value ? format_value(*l.value, l.unit) : "no data") + " " + l.status +
+                          ";";
+        }
+        if (!text.empty()) {
+            text.pop_back();
+        }
+        if (short_text.back() == ';') {
+            short_text.pop_back();
+        }
+        out.text = text;
+        out.short_text = short_text;
         return out;
     }
     if (view.kind == "digest") {
@@ -311,6 +399,10 @@ NotificationView read_notification(const sdk::Json& notification) {
                 view.alerts.push_back(read_alert(alert));
             }
         }
+    }
+    if (const auto* report = notification.find("report");
+        report != nullptr && report->is_object()) {
+        view.report = read_report(*report);
     }
     view.kind = text_of(notification, "kind");
     if (view.kind.empty()) {

@@ -51,9 +51,30 @@ struct MessageView {
     std::string short_text;
 };
 
+/// One line of a scheduled report (kind "report"): a KPI series and where it stands.
+struct ReportLineView {
+    std::string kpi;
+    std::vector<std::pair<std::string, std::string>> labels;
+    std::optional<double> value;
+    std::optional<double> target;
+    std::optional<double> previous;  // at the previous report, for the trend
+    std::string unit;
+    std::string status;  // ok, warning, critical, stale, no data
+    std::string alert;   // the most severe alert firing on the series, if any
+};
+
+/// The `report` object of a scheduled report.
+struct ReportView {
+    std::string name;
+    std::string title;
+    std::string scheduled_at;
+    std::vector<ReportLineView> lines;
+};
+
 struct NotificationView {
     std::string id;
-    std::string kind;  // firing, severity_change, reminder, acknowledged, resolved, digest, test
+    std::string kind;  // firing, severity_change, reminder, acknowledged, resolved, digest, test,
+                       // report
     std::string status;
     std::string receiver;
     std::string created_at;
@@ -63,6 +84,7 @@ struct NotificationView {
     std::int64_t truncated_alerts = 0;
     AckView ack;
     std::vector<AlertView> alerts;
+    ReportView report;  // kind "report" only
     /// From the daemon when it sent one, else built by build_message().
     MessageView message;
 };
@@ -90,6 +112,12 @@ struct NotificationView {
 
 /// Lines a recipient should see whatever the channel: fallback, others told, left-out alerts.
 [[nodiscard]] std::vector<std::string> context_lines(const NotificationView& view);
+
+/// "activation_rate" or "signups{plan=pro}": a report line's series.
+[[nodiscard]] std::string series_name(const ReportLineView& line);
+
+/// "35% (target 40%), ok, up from 33%": a report line's facts after its series name.
+[[nodiscard]] std::string report_line_facts(const ReportLineView& line);
 
 /// Text of a member as a string: strings as they are, numbers and bools as JSON, else "".
 [[nodiscard]] std::string text_of(const sdk::Json& object, std::string_view key);

@@ -98,8 +98,26 @@ std::string domain_of(const std::string& address) {
     return at == std::string::npos ? "tocsin.invalid" : address.substr(at + 1);
 }
 
+// A report's banner: red when a KPI is critical, amber for a warning, grey when data is
+// missing, else green.
+std::string report_colour(const NotificationView& view) {
+    bool warning = false;
+    bool missing = false;
+    for (const auto& line : view.report.lines) {
+        if (line.status == "critical") {
+            return "#c62828";
+        }
+        warning = warning || line.status == "warning";
+        missing = missing || line.status == "stale" || line.status == "no data";
+    }
+    return warning ? "#f9a825" : missing ? "#455a64" : "#2e7d32";
+}
+
 // Banner colour of the HTML part, by what the message is about.
 std::string colour_for(const NotificationView& view) {
+    if (view.kind == "report") {
+        return report_colour(view);
+    }
     if (view.kind == "resolved") {
         return "#2e7d32";
     }
@@ -174,6 +192,29 @@ std::string alert_table(const AlertView& alert) {
     return out;
 }
 
+// A report as a table: one row per KPI series with value, target, status and the previous value.
+std::string report_table(const NotificationView& view) {
+    const std::string cell = "<td style=\"padding:4px 12px 4px 0\">";
+    std::string rows =
+        "<tr><th align=\"left\">KPI</th><th align=\"left\">Value</th><th "
+        "align=\"left\">Target</th><th align=\"left\">Status</th><th align=\"left\">Last "
+        "report</th></tr>\r\n";
+    for (const auto& line : view.report.lines) {
+        const auto shown = [&](const std::optional<double>& v) {
+            return v ? common::format_value(*v, line.unit) : std::string();
+        };
+        std::string status = line.status;
+        if (!line.alert.empty() && line.status != "ok") {
+            status += " (" + line.alert + ")";
+        }
+        rows += "<tr>" + cell + html_escape(common::series_name(line)) + "</td>" + cell +
+                html_escape(line.value ? shown(line.value) : "no data") + "</td>" + cell +
+                html_escape(shown(line.target)) + "</td>" + cell + html_escape(status) + "</td>" +
+                cell + html_escape(shown(line.previous)) + "</td></tr>\r\n";
+    }
+    return "<table style=\"margin:12px 0;border-collapse:collapse\">\r\n" + rows + "</table>\r\n";
+}
+
 std::string html_body(const NotificationView& view) {
     std::string html = "<!DOCTYPE html>\r\n<html><head><meta charset=\"utf-8\"><title>" +
                        html_escape(view.message.title) +
@@ -181,10 +222,13 @@ std::string html_body(const NotificationView& view) {
                        "<div style=\"background:" +
                        colour_for(view) +
                        ";color:#ffffff;padding:10px 14px;font-size:18px;font-weight:bold\">" +
-                       html_escape(view.message.title) +
-                       "</div>\r\n<pre style=\"white-space:pre-wrap;font-family:"
-                       "inherit;font-size:14px\">" +
-                       html_escape(view.message.text) + "</pre>\r\n";
+                       html_escape(view.message.title) + "</div>\r\n";
+    if (view.kind == "report" && !view.report.lines.empty()) {
+        html += report_table(view);
+    } else {
+        html += "<pre style=\"white-space:pre-wrap;font-family:inherit;font-size:14px\">" +
+                html_escape(view.message.text) + "</pre>\r\n";
+    }
     for (const auto& alert : view.alerts) {
         html += alert_table(alert);
     }

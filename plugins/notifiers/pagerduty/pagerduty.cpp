@@ -34,6 +34,13 @@ public:
             return {sdk::Status::failed("the notification is not a JSON object"), 0, {}};
         }
         const common::NotificationView view = common::read_notification(notification);
+        if (view.kind == "report") {
+            // A KPI report is no incident. `tocsin check` refuses reports to PagerDuty; one can
+            // still arrive as another notifier's fallback, and is then dropped, not paged.
+            sdk::Delivery skipped;
+            skipped.detail = "not sent: PagerDuty takes incidents, not reports";
+            return skipped;
+        }
         const std::vector<Event> events = build_events(view, config_);
         if (events.empty()) {
             return {sdk::Status::failed("the notification has no alerts to send"), 0, {}};

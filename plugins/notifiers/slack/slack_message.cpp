@@ -110,6 +110,42 @@ Json alert_buttons(const AlertView& alert, std::size_t index) {
     return out;
 }
 
+const char* status_emoji(const std::string& status) {
+    if (status == "critical") {
+        return ":red_circle:";
+    }
+    if (status == "warning") {
+        return ":large_yellow_circle:";
+    }
+    if (status == "stale") {
+        return ":hourglass:";
+    }
+    if (status == "no data") {
+        return ":grey_question:";
+    }
+    return ":white_check_mark:";
+}
+
+/// A report: a section per KPI line (mark, series, value, target, status, trend), so each reads
+/// as one row; lines past Slack's block limit are counted in a last context block.
+void add_report_lines(const NotificationView& view, Json& blocks) {
+    std::size_t shown = 0;
+    for (const auto& line : view.report.lines) {
+        if (blocks.size() + 2 > kMaxBlocks) {
+            break;
+        }
+        blocks.push_back(section(std::string(status_emoji(line.status)) + " *" +
+                                 common::series_name(line) +
+                                 "*: " + common::report_line_facts(line)));
+        ++shown;
+    }
+    const auto left_out = view.report.lines.size() - shown;
+    if (left_out > 0) {
+        blocks.push_back(context(std::to_string(left_out) + " more KPI line" +
+                                 (left_out == 1 ? "" : "s") + " not shown"));
+    }
+}
+
 std::string kind_word(const NotificationView& view) {
     if (view.kind == "severity_change") {
         return "severity changed";
@@ -161,6 +197,9 @@ std::string emoji_for(const NotificationView& view) {
     if (view.kind == "digest") {
         return ":clipboard:";
     }
+    if (view.kind == "report") {
+        return ":bar_chart:";
+    }
     const std::string severity = common::headline_severity(view);
     if (severity == "critical") {
         return ":red_circle:";
@@ -207,7 +246,9 @@ Json render_message(const NotificationView& view, const SlackConfig& config) {
         mention.set("text", text_object("mrkdwn", common::truncate_chars(config.mention, 200)));
         blocks.push_back(mention);
     }
-    if (!view.message.text.empty()) {
+    if (view.kind == "report" && !view.report.lines.empty()) {
+        add_report_lines(view, blocks);
+    } else if (!view.message.text.empty()) {
         blocks.push_back(section(view.message.text));
     }
 

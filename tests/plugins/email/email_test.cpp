@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <string>
 
@@ -295,4 +296,43 @@ TEST_CASE("email module retries when the server cannot be reached", "[email]") {
     const auto outcome = instance.send(sample_firing().dump(), milliseconds(5000));
     CHECK(outcome.status == TOCSIN_RETRY);
     CHECK_THAT(outcome.error, Catch::StartsWith("cannot reach smtp://127.0.0.1:1"));
+}
+
+namespace {
+
+/// The message with quoted-printable soft breaks and escapes undone (headers pass unchanged).
+std::string unquote(const std::string& text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '=' && i + 2 < text.size() && text[i + 1] == '\r' && text[i + 2] == '\n') {
+            i += 2;
+        } else if (text[i] == '=' && i + 2 < text.size() && std::isxdigit(text[i + 1]) != 0 &&
+                   std::isxdigit(text[i + 2]) != 0) {
+            out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("email sends a report with its title as subject and a table of lines",
+          "[email][report]") {
+    Json n = tocsin::testing::sample_report();
+    n.set("message", Json::parse(R"({"title": "Growth KPIs: 1 critical, 1 no data, 1 ok",
+                                     "text": "activation_rate: 35.0% ok", "short": "x"})"));
+    const auto mail = em::build_mail(cm::read_notification(n), sample_config(), 1772438401);
+    CHECK(mail.subject == "Growth KPIs: 1 critical, 1 no data, 1 ok");
+    CHECK(mail.in_reply_to.empty());  // a report starts no thread and joins none
+    const std::string text = unquote(mail.text);
+    CHECK_THAT(text, Catch::Contains("activation_rate: 35.0% ok"));  // the plain-text part
+    CHECK_THAT(text, Catch::Contains("background:#c62828"));         // a critical line: red
+    CHECK_THAT(text,
+               Catch::Contains(">signups{plan=pro}</td><td style=\"padding:4px 12px 4px "
+                               "0\">40</td>"));
+    CHECK_THAT(text, Catch::Contains("critical (SignupsLow)"));
+    CHECK_THAT(text, Catch::Contains("<th align=\"left\">Last report</th>"));
 }

@@ -1,5 +1,7 @@
 #include "notification.hpp"
 
+#include "notifier_common/sample_notifications.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -116,4 +118,29 @@ TEST_CASE("notification view reads a non-object as an empty firing", "[notifier-
     CHECK(view.kind == "firing");
     CHECK(view.alerts.empty());
     CHECK(view.message.title == "alert");
+}
+
+TEST_CASE("notification view reads a report and builds its lines", "[notifier-common][report]") {
+    const auto view = cm::read_notification(tocsin::testing::sample_report());
+    CHECK(view.kind == "report");
+    CHECK(view.alerts.empty());
+    CHECK(view.report.name == "growth-daily");
+    CHECK(view.report.title == "Growth KPIs");
+    REQUIRE(view.report.lines.size() == 3);
+    const auto& pro = view.report.lines[1];
+    CHECK(cm::series_name(pro) == "signups{plan=pro}");
+    CHECK(pro.value == 40);
+    CHECK_FALSE(pro.target.has_value());
+    CHECK(cm::report_line_facts(pro) == "40, critical (SignupsLow), down from 52");
+    CHECK(cm::report_line_facts(view.report.lines[0]) == "35% (target 40%), ok, up from 33%");
+    CHECK(cm::report_line_facts(view.report.lines[2]) == "no data");
+    CHECK(view.message.title == "Growth KPIs");
+    CHECK(view.message.text ==
+          "activation_rate: 35% (target 40%), ok, up from 33%\n"
+          "signups{plan=pro}: 40, critical (SignupsLow), down from 52\n"
+          "churn: no data");
+    CHECK(view.message.short_text ==
+          "Growth KPIs: activation_rate 35% ok; signups{plan=pro} 40 critical; churn no data no "
+          "data");
+    CHECK(cm::headline_severity(view).empty());
 }

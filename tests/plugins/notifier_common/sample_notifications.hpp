@@ -86,4 +86,39 @@ inline sdk::Json sample_with_alerts(int count) {
     return n;
 }
 
+/// A scheduled report as the daemon renders it (kind "report"), without `message`: an ok KPI with
+/// a trend, a critical labelled series and a KPI without data.
+inline sdk::Json sample_report() {
+    return sdk::Json::parse(R"json({
+  "version": "1",
+  "id": "report-growth-daily-1772438400000/ops",
+  "kind": "report",
+  "receiver": "ops",
+  "status": "report",
+  "created_at": "2026-03-02T08:00:01Z",
+  "external_url": "",
+  "via_fallback": "",
+  "also_notified": [],
+  "truncated_alerts": 0,
+  "group_labels": {},
+  "common_labels": {},
+  "common_annotations": {},
+  "alerts": [],
+  "report": {
+    "name": "growth-daily",
+    "title": "Growth KPIs",
+    "scheduled_at": "2026-03-02T08:00:00Z",
+    "lines": [
+      {"kpi": "activation_rate", "labels": {}, "value": 0.35, "target": 0.40, "previous": 0.33,
+       "unit": "percent", "status": "ok", "alert": "", "sampled_at": "2026-03-02T07:50:00Z"},
+      {"kpi": "signups", "labels": {"plan": "pro"}, "value": 40, "target": null, "previous": 52,
+       "unit": "", "status": "critical", "alert": "SignupsLow",
+       "sampled_at": "2026-03-02T07:50:00Z"},
+      {"kpi": "churn", "labels": {}, "value": null, "target": null, "previous": null,
+       "unit": "percent", "status": "no data", "alert": "", "sampled_at": ""}
+    ]
+  }
+})json");
+}
+
 }  // namespace tocsin::testing

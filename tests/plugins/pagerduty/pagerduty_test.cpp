@@ -286,3 +286,14 @@ TEST_CASE("pagerduty module retries when PagerDuty hangs past the deadline", "[p
     CHECK(outcome.status == TOCSIN_RETRY);
     CHECK(std::chrono::steady_clock::now() - started < milliseconds(1300));
 }
+
+TEST_CASE("pagerduty module answers a report without paging anyone", "[pagerduty][report]") {
+    HttpServer server;
+    server.set_handler(fake_pagerduty);
+    PluginInstance instance(pagerduty_plugin(), config_for(server));
+    REQUIRE(instance.create_status() == TOCSIN_OK);
+    const auto outcome = instance.send(tocsin::testing::sample_report().dump(), milliseconds(5000));
+    CHECK(outcome.status == TOCSIN_OK);
+    CHECK(outcome.detail == "not sent: PagerDuty takes incidents, not reports");
+    CHECK(server.requests().empty());
+}

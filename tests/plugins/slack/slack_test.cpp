@@ -398,3 +398,31 @@ TEST_CASE("slack stand-in refuses what Slack refuses", "[slack]") {
         CHECK(fake_slack(request).status == 400);
     }
 }
+
+TEST_CASE("slack shows a report as a header and a section per KPI line", "[slack][report]") {
+    const Json message = render(tocsin::testing::sample_report());
+    CHECK(header_of(message) == ":bar_chart: Growth KPIs");
+    const auto& blocks = message.at("blocks").as_array();
+    REQUIRE(blocks.size() == 5);  // header, context, three lines
+    CHECK_THAT(blocks[1].dump(), Catch::Contains("*Kind:* report"));
+    CHECK_THAT(blocks[1].dump(), !Catch::Contains("*Severity:*"));
+    CHECK(blocks[2].at("text").at("text") ==
+          Json(":white_check_mark: *activation_rate*: 35% (target 40%), ok, up from 33%"));
+    CHECK(blocks[3].at("text").at("text") ==
+          Json(":red_circle: *signups{plan=pro}*: 40, critical (SignupsLow), down from 52"));
+    CHECK(blocks[4].at("text").at("text") == Json(":grey_question: *churn*: no data"));
+}
+
+TEST_CASE("slack counts the report lines past its block limit", "[slack][report]") {
+    Json n = tocsin::testing::sample_report();
+    Json lines = Json::array();
+    for (int i = 0; i < 60; ++i) {
+        lines.push_back(Json::parse(R"({"kpi": "k)" + std::to_string(i) +
+                                    R"(", "value": 1, "unit": "", "status": "ok"})"));
+    }
+    n["report"].set("lines", lines);
+    const Json message = render(n);
+    const auto& blocks = message.at("blocks").as_array();
+    CHECK(blocks.size() == sl::kMaxBlocks);
+    CHECK_THAT(blocks.back().dump(), Catch::Contains("13 more KPI lines not shown"));
+}

@@ -351,3 +351,12 @@ TEST_CASE("twilio module retries when Twilio hangs past the deadline", "[twilio]
     CHECK(outcome.status == TOCSIN_RETRY);
     CHECK(std::chrono::steady_clock::now() - started < milliseconds(1300));
 }
+
+TEST_CASE("twilio texts a report's short line", "[twilio][report]") {
+    Json n = tocsin::testing::sample_report();
+    n.set("message",
+          Json::parse(R"({"title": "Growth KPIs: 1 critical, 1 no data, 1 ok", "text": "x",
+                          "short": "Growth KPIs: activation_rate 35.0% ok; signups{plan=pro} 40 critical"})"));
+    CHECK(tw::sms_body(cm::read_notification(n)) ==
+          "Growth KPIs: activation_rate 35.0% ok; signups{plan=pro} 40 critical");
+}

@@ -1,5 +1,6 @@
 #include "alertmanager_payload.hpp"
 #include "http_response.hpp"
+#include "notifier_common/sample_notifications.hpp"
 #include "plugin_harness.hpp"
 #include "sha256.hpp"
 #include "support/http_server.hpp"
@@ -380,4 +381,11 @@ TEST_CASE("webhook module signs the body and sends basic auth", "[webhook]") {
     CHECK(seconds <= before + 5);
     CHECK(request.header("X-Tocsin-Signature") ==
           "sha256=" + cm::to_hex(cm::hmac_sha256("shh", timestamp + "." + request.body)));
+}
+
+TEST_CASE("webhook sends a report as tocsin's own notification JSON", "[webhook][report]") {
+    const Json report = tocsin::testing::sample_report();
+    const Json payload = cm::render_payload(report, 0);
+    CHECK(payload == report);
+    CHECK(payload.at("report").at("lines").size() == 3);
 }

@@ -177,16 +177,17 @@ TEST_CASE("bad yaml syntax is reported at the parser's mark", "[loader][rules]")
 TEST_CASE("unknown top-level keys suggest the closest one", "[loader][rules]") {
     TempDir dir;
     Loaded l;
-    const auto path = load_one(dir, "kpis: {}\nrulez: []\nreports: {}\n", l);
+    const auto path = load_one(dir, "kpis: {}\nrulez: []\nreports: {}\nreport: {}\n", l);
     CHECK_FALSE(l.set.has_value());
+    CHECK(l.diags.error_count() == 2);
     require_diag(l.diags,
                  path +
                      ":2:1: error: unknown key 'rulez' (did you mean 'rules'?); allowed: kpis, "
-                     "rules, policies, calendars");
+                     "rules, policies, calendars, reports");
     require_diag(l.diags,
                  path +
-                     ":3:1: error: 'reports' is not available in this version; allowed: kpis, "
-                     "rules, policies, calendars");
+                     ":4:1: error: unknown key 'report' (did you mean 'reports'?); allowed: kpis, "
+                     "rules, policies, calendars, reports");
 }
 
 TEST_CASE("a rule file must be a map", "[loader][rules]") {

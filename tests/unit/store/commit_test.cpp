@@ -316,5 +316,33 @@ TEST_CASE("an empty batch commits", "[store]") {
     CHECK(ok(store->load_instances()).empty());
 }
 
+TEST_CASE("meta values commit with the outbox items of their batch", "[store][report]") {
+    TempDir dir;
+    auto store = open_store(dir);
+    Batch run;
+    run.outbox = {test::make_item("report-daily-100/slack", 100, "report")};
+    run.meta = {{"report:daily", R"({"scheduled_ms":100})"}};
+    ok(store->commit(run));
+    CHECK(ok(store->get_meta("report:daily")) ==
+          std::optional<std::string>(R"({"scheduled_ms":100})"));
+
+    // A run committed again (a crash between commit and the in-memory update) adds no second
+    // notification, and a later run's record replaces the earlier one.
+    run.meta = {{"report:daily", R"({"scheduled_ms":200})"}};
+    ok(store->commit(run));
+    CHECK(ok(store->list_outbox(std::nullopt, 0)).size() == 1);
+    CHECK(ok(store->get_meta("report:daily")) ==
+          std::optional<std::string>(R"({"scheduled_ms":200})"));
+
+    // A batch that fails keeps neither the notifications nor the record.
+    Batch bad;
+    bad.outbox = {test::make_item("report-daily-300/slack", 300, "exploded")};
+    bad.meta = {{"report:daily", R"({"scheduled_ms":300})"}};
+    CHECK_THAT(failure(store->commit(bad)), Catch::Contains("CHECK constraint failed"));
+    CHECK(ok(store->get_meta("report:daily")) ==
+          std::optional<std::string>(R"({"scheduled_ms":200})"));
+    CHECK(ok(store->list_outbox(std::nullopt, 0)).size() == 1);
+}
+
 }  // namespace
 }  // namespace tocsin::store
