@@ -5,6 +5,7 @@
 #include "app/api_routes.hpp"
 #include "app/checked_config.hpp"
 #include "app/delivery.hpp"
+#include "app/file_watch.hpp"
 #include "app/log.hpp"
 #include "app/notification_json.hpp"
 #include "app/rule_activity.hpp"
@@ -143,7 +144,10 @@ std::vector<engine::Sample> stored_history(const engine::Engine& engine,
 class Daemon final : public ApiBackend {
 public:
     explicit Daemon(RunOptions options)
-        : options_(std::move(options)), signals_(loop_), engine_timer_(loop_) {}
+        : options_(std::move(options)),
+          signals_(loop_),
+          engine_timer_(loop_),
+          watch_timer_(loop_) {}
 
     int run();
 
@@ -192,6 +196,8 @@ private:
     bool record_source_health(const CollectGroupPtr& group, const Error* error);
     void commit(std::vector<engine::Sample> samples, engine::StepOutput out);
     void arm_engine_timer();
+    void watch_files();
+    void arm_watch();
     /// Runs one engine call and records its duration in the step histogram.
     template <class Step>
     engine::StepOutput timed(Step&& step) {
@@ -211,6 +217,8 @@ private:
     asio::io_context loop_;
     asio::signal_set signals_;
     asio::steady_timer engine_timer_;
+    asio::steady_timer watch_timer_;
+    FileWatch watch_;
     std::unique_ptr<WorkerPool> pool_;
     std::unique_ptr<store::Store> store_;
     std::unique_ptr<Delivery> delivery_;
@@ -345,6 +353,7 @@ void Daemon::shutdown() {
     api_.reset();
     cancel_collections();
     engine_timer_.cancel();
+    watch_timer_.cancel();
     if (pool_ && !pool_->stop(std::chrono::seconds(10))) {
         log::warning("tocsin",
                      "some plugin calls did not finish within 10s; stopping without them");
@@ -371,6 +380,7 @@ void Daemon::watch_signals() {
         log::info("tocsin", "stopping on {}", signo == SIGINT ? "SIGINT" : "SIGTERM");
         cancel_collections();
         engine_timer_.cancel();
+        watch_timer_.cancel();
         loop_.stop();
     });
 }
@@ -445,10 +455,38 @@ void Daemon::apply(std::shared_ptr<Runtime> rt,
     runtime_ = std::move(rt);
     kpi_rules_ = rules_per_kpi(runtime_->checked.loaded->rules);
     metrics_->configure(*runtime_->checked.loaded);
+    watch_files();
     delivery_->set_notifiers(runtime_->notifiers);
     commit({}, std::move(out));
     schedule_collections();
     arm_engine_timer();
+}
+
+/// `reload: {watch: true}`: polls the config's files on the loop and reloads when they changed
+/// (see FileWatch). Called whenever a configuration is applied, which also resets the baseline.
+void Daemon::watch_files() {
+    watch_timer_.cancel();
+    if (!runtime_->checked.loaded->config.reload.watch) {
+        return;
+    }
+    watch_.reset(*runtime_->checked.loaded);
+    arm_watch();
+}
+
+void Daemon::arm_watch() {
+    watch_timer_.expires_after(runtime_->checked.loaded->config.reload.watch_interval);
+    watch_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || !engine_) {
+            return;
+        }
+        if (watch_.poll()) {
+            log::info("tocsin", "configuration files changed; reloading");
+            if (reload().ok) {
+                return;  // apply() started watching the new configuration's files
+            }
+        }
+        arm_watch();
+    });
 }
 
 void Daemon::schedule_collections() {

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <exposition.hpp>
+#include <fstream>
+#include <sstream>
 
 namespace tocsin::testing {
 namespace {
@@ -219,6 +221,54 @@ TEST_CASE("a refused reload shows in the log, the status and the metrics",
               .at("config")
               .at("last_refused_reload")
               .is_object());
+}
+
+TEST_CASE("with reload: {watch: true} a changed rule file is reloaded, and a broken one refused",
+          "[integration][reload][watch]") {
+    OpsInstallation inst;
+    {
+        std::ifstream in(inst.config);
+        std::stringstream text;
+        text << in.rdbuf();
+        inst.dir.write("tocsin.yaml",
+                       text.str() + "reload: { watch: true, watch_interval: 100ms }\n");
+    }
+    inst.start();
+    const auto rule_count = [&] {
+        return parse_body(inst.call("GET", "/api/v1/rules")).at("rules").as_array().size();
+    };
+    REQUIRE(rule_count() == 1);
+
+    inst.write_rules("[hook]",
+                     "",
+                     "rules_more: true\n");  // not a valid key: refused, the old rules stay
+    REQUIRE(eventually(
+        [&] {
+            return inst.metric("tocsin_reloads_total", {{"result", "refused"}}) == 1;
+        },
+        10s));
+    CHECK_THAT(inst.daemon->log(),
+               Catch::Contains("configuration files changed; reloading") &&
+                   Catch::Contains("reload refused"));
+    CHECK(rule_count() == 1);
+
+    inst.dir.write("rules.yaml",
+                   "kpis:\n"
+                   "  queue_depth: { source: pushed }\n"
+                   "rules:\n"
+                   "  - alert: QueueDeep\n"
+                   "    kpi: queue_depth\n"
+                   "    above: { critical: 100 }\n"
+                   "  - alert: QueueShallow\n"
+                   "    kpi: queue_depth\n"
+                   "    below: { warning: 1 }\n"
+                   "policies:\n"
+                   "  page:\n"
+                   "    steps:\n"
+                   "      - notify: [hook]\n");
+    REQUIRE(eventually([&] { return rule_count() == 2; }, 10s));
+    CHECK(inst.metric("tocsin_reloads_total", {{"result", "ok"}}) == 1);
+    CHECK(inst.metric("tocsin_last_reload_successful") == 1);
 }
 
 }  // namespace tocsin::testing
