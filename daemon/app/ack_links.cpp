@@ -43,6 +43,10 @@ std::string random_bytes(std::size_t n) {
 
 }  // namespace
 
+std::string random_hex(std::size_t bytes) {
+    return hex(random_bytes(bytes));
+}
+
 Result<AckLinks> AckLinks::open(const std::string& state_dir) {
     const std::string path = state_dir + "/" + kKeyFile;
     std::ifstream in(path, std::ios::binary);
@@ -50,7 +54,7 @@ Result<AckLinks> AckLinks::open(const std::string& state_dir) {
     if (in && std::getline(in, key) && key.size() >= 32) {
         return AckLinks(key);
     }
-    key = hex(random_bytes(32));
+    key = random_hex(32);
     // O_EXCL: two daemons on one state dir must not each write a different key.
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {

@@ -3,6 +3,7 @@
 #include "engine/result.hpp"
 #include "engine/time.hpp"
 
+#include <cstddef>
 #include <string>
 
 /// Signed acknowledge links: a URL in a message that acknowledges exactly one alert episode
@@ -11,6 +12,10 @@
 /// links stay valid across restarts, cannot be forged, used for another alert or another firing
 /// of the same alert, or used after they expire.
 namespace tocsin::app {
+
+/// `bytes` bytes from the kernel's generator as lower-case hex: keys, and ids no one can guess
+/// (silences).
+[[nodiscard]] std::string random_hex(std::size_t bytes);
 
 class AckLinks {
 public:

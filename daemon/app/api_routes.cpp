@@ -1,6 +1,7 @@
 #include "app/api_routes.hpp"
 
 #include "app/ack_links.hpp"
+#include "app/api_silences.hpp"
 #include "app/checked_config.hpp"
 #include "app/ops_routes.hpp"
 #include "app/push_parse.hpp"
@@ -97,6 +98,7 @@ json::object alert_json(const engine::AlertInstance& a) {
         notified.emplace_back(n);
     }
     o["notified"] = std::move(notified);
+    o["silenced_by"] = a.silenced_by.empty() ? json::value(nullptr) : json::value(a.silenced_by);
     if (a.ack) {
         o["ack"] = json::object{{"author", a.ack->author},
                                 {"comment", a.ack->comment},
@@ -594,6 +596,7 @@ std::shared_ptr<api::Router> make_api_router(ApiBackend& backend) {
     router->add("GET", "/api/v1/notifications", Access::Open, bind(&Routes::notifications));
     router->add("POST", "/api/v1/notifications/{id}/retry", Access::Token, bind(&Routes::retry));
     router->add("POST", "/api/v1/samples", Access::Token, bind(&Routes::samples));
+    add_silence_routes(*router, backend);
     add_ops_routes(*router, backend);
     return router;
 }

@@ -2,17 +2,15 @@
 
 #include "api/router.hpp"
 #include "engine/engine.hpp"
+#include "engine/silence.hpp"
 #include "engine/time.hpp"
+#include "store/store.hpp"
 
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-namespace tocsin::store {
-class Store;
-}
 
 /// The daemon's HTTP API (DESIGN.md §7): the routes and their handlers. The handlers run on the
 /// daemon's loop and reach the daemon through ApiBackend; store reads go to the store thread.
@@ -45,6 +43,14 @@ struct PushOutcome {
     std::vector<std::string> rejected;  // one reason per refused sample ("sample 3: ...")
 };
 
+/// What ending a silence found: the store's answer and the silence as it is now (nullopt when
+/// unknown), or `error` when the store failed.
+struct SilenceEnded {
+    store::SilenceEnd outcome = store::SilenceEnd::Unknown;
+    std::optional<engine::Silence> silence;
+    std::string error;
+};
+
 /// What the handlers need from the daemon. Every call happens on the daemon's loop thread.
 class ApiBackend {
 public:
@@ -73,6 +79,13 @@ public:
         const std::string& id, engine::Ack ack, std::optional<engine::TimePoint> starts_at) = 0;
     /// The signer of acknowledge links.
     [[nodiscard]] virtual const AckLinks& ack_links() const = 0;
+    /// Keeps a new (checked) silence: the store first, then the engine honours it. `done` runs on
+    /// the loop thread with "" or the store's error (then the engine is left as it was).
+    virtual void add_silence(engine::Silence silence,
+                             std::function<void(std::string error)> done) = 0;
+    /// Ends silence `id` now: the store first (the row stays for audit), then the engine. `done`
+    /// runs on the loop thread.
+    virtual void end_silence(const std::string& id, std::function<void(SilenceEnded)> done) = 0;
     /// Puts a dead letter back in the queue; `done` gets "" or an error, on the store thread.
     virtual void retry_notification(const std::string& id,
                                     std::function<void(std::string error)> done) = 0;

@@ -31,6 +31,12 @@ commands:
   reload   [-c FILE]                     make the running daemon reload (prints why if refused)
   ack      ID [--comment TEXT] [--for DURATION] [--author NAME]
                                          acknowledge a firing alert: its escalation stops
+  silence  add MATCHER... (--for DURATION | --until TIME) [--from TIME] [--author NAME]
+                 [--comment TEXT] [--calendar NAME]
+                                         hide matching alerts (team=growth, severity=~"warning|critical")
+  silence  list [--all | --expired] [--json]
+                                         silences not yet ended (--all: with the expired ones)
+  silence  expire ID                     end a silence now (it stays listed under --expired)
   notifications [-c FILE] [--state S] [--json] [--retry ID]
                                          the outbox; --retry puts a dead letter back in the queue
   notify   --test NOTIFIER [-c FILE]     send a test message through a notifier; print the answer
@@ -65,6 +71,71 @@ Parsed parse(const std::vector<std::string>& args,
         parsed.positional = parsed.vars["positional"].as<std::vector<std::string>>();
     }
     return parsed;
+}
+
+/// `tocsin silence add|list|expire ...`.
+int dispatch_silence(const std::vector<std::string>& args,
+                     const po::options_description& config_opt) {
+    po::options_description opts;
+    opts.add(config_opt);
+    opts.add_options()("url", po::value<std::string>()->default_value(""), "API base URL")(
+        "json", po::bool_switch(), "print the API's JSON")(
+        "for", po::value<std::string>()->default_value(""), "how long the silence lasts")(
+        "until", po::value<std::string>()->default_value(""), "when it ends (RFC 3339)")(
+        "from", po::value<std::string>()->default_value(""), "when it starts (RFC 3339)")(
+        "author", po::value<std::string>(), "who asks for it (default: $USER)")(
+        "comment", po::value<std::string>()->default_value(""), "why")(
+        "calendar", po::value<std::string>()->default_value(""), "only while this calendar is in")(
+        "all", po::bool_switch(), "list expired silences too")(
+        "expired", po::bool_switch(), "list only expired silences");
+    auto p = parse(args, opts, true);
+    log::init("error", false);
+    ClientOptions client{p.vars["config"].as<std::string>(),
+                         p.vars["url"].as<std::string>(),
+                         p.vars["json"].as<bool>()};
+    const std::string sub = p.positional.empty() ? "" : p.positional[0];
+    const std::vector<std::string> rest(p.positional.begin() + (p.positional.empty() ? 0 : 1),
+                                        p.positional.end());
+    const auto text = [&](const char* key) { return p.vars[key].as<std::string>(); };
+    if (sub == "add") {
+        SilenceArgs s;
+        s.matchers = rest;
+        s.duration = text("for");
+        s.until = text("until");
+        s.from = text("from");
+        s.comment = text("comment");
+        s.calendar = text("calendar");
+        if (s.matchers.empty()) {
+            std::cerr << "tocsin silence add: name at least one matcher, e.g. team=growth\n";
+            return 2;
+        }
+        if (s.duration.empty() == s.until.empty()) {
+            std::cerr << "tocsin silence add: give --for DURATION or --until TIME (one of them)\n";
+            return 2;
+        }
+        const char* user = std::getenv("USER");  // NOLINT(concurrency-mt-unsafe)
+        s.author = p.vars.count("author") != 0 ? p.vars["author"].as<std::string>()
+                                               : (user != nullptr ? user : "cli");
+        return command_silence_add(client, s);
+    }
+    if (sub == "list") {
+        if (!rest.empty()) {
+            std::cerr << "tocsin silence list: takes no arguments; use --all or --expired\n";
+            return 2;
+        }
+        const bool all = p.vars["all"].as<bool>();
+        const bool expired = p.vars["expired"].as<bool>();
+        return command_silence_list(client, all ? "all" : expired ? "expired" : "");
+    }
+    if (sub == "expire") {
+        if (rest.size() != 1) {
+            std::cerr << "tocsin silence expire: name one silence id (see tocsin silence list)\n";
+            return 2;
+        }
+        return command_silence_expire(client, rest[0]);
+    }
+    std::cerr << "tocsin silence: use add, list or expire\n";
+    return 2;
 }
 
 int dispatch(const std::string& command, const std::vector<std::string>& args) {
@@ -169,6 +240,9 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
                                p.vars["for"].as<std::string>());
         }
         return command_notifications(client, state, p.vars["retry"].as<std::string>());
+    }
+    if (command == "silence") {
+        return dispatch_silence(args, config_opt);
     }
     if (command == "notify") {
         po::options_description opts;

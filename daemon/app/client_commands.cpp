@@ -17,6 +17,7 @@ namespace {
 constexpr int kUnreachable = 3;
 constexpr char kAlertRow[] = "{:<16}  {:<24} {:<8} {:<8} {:>12}  {:<24}  {}\n";
 constexpr char kNotificationRow[] = "{:<24}  {:<9} {:<16} {:<24} {:<15} {:>3}  {}\n";
+constexpr char kSilenceRow[] = "{:<32}  {:<8} {:<24} {:<24} {:<12} {}\n";
 
 std::string str(const json::value& v) {
     if (v.is_string()) {
@@ -165,10 +166,12 @@ int command_alerts(const ClientOptions& options, const std::string& state) {
     for (const auto& a : alerts) {
         const auto& o = a.as_object();
         const bool firing = str(o.at("state")) == "firing";
+        // A firing alert a silence hides tells nobody new: show that rather than "firing".
+        const bool silenced = firing && o.contains("silenced_by") && !o.at("silenced_by").is_null();
         std::cout << fmt::format(kAlertRow,
                                  str(o.at("id")),
                                  str(o.at("rule")),
-                                 str(o.at("state")),
+                                 silenced ? "silenced" : str(o.at("state")),
                                  str(o.at("severity")),
                                  o.at("nodata").as_bool() ? "no data" : num(o.at("value")),
                                  str(firing ? o.at("firing_since") : o.at("pending_since")),
@@ -280,6 +283,109 @@ int command_notifications(const ClientOptions& options,
                                  str(o.at("last_detail")))
                   << "      id " << str(o.at("id")) << "\n";
     }
+    return 0;
+}
+
+int command_silence_add(const ClientOptions& options, const SilenceArgs& args) {
+    json::array matchers;
+    for (const auto& m : args.matchers) {
+        matchers.emplace_back(m);
+    }
+    json::object body{{"matchers", std::move(matchers)}, {"author", args.author}};
+    if (!args.comment.empty()) {
+        body["comment"] = args.comment;
+    }
+    if (!args.duration.empty()) {
+        body["duration"] = args.duration;
+    }
+    if (!args.until.empty()) {
+        body["ends_at"] = args.until;
+    }
+    if (!args.from.empty()) {
+        body["starts_at"] = args.from;
+    }
+    if (!args.calendar.empty()) {
+        body["calendar"] = args.calendar;
+    }
+    int rc = 0;
+    auto answer = call(options, "POST", "/api/v1/silences", rc, 0, json::serialize(body));
+    if (!answer) {
+        return rc;
+    }
+    if (options.json) {
+        std::cout << json::serialize(*answer) << "\n";
+        return 0;
+    }
+    const auto& o = answer->as_object();
+    std::string text;
+    for (const auto& m : o.at("matchers").as_array()) {
+        text += (text.empty() ? "" : ", ") + str(m);
+    }
+    std::cout << fmt::format("silence {} {} from {} until {}: {}\n",
+                             str(o.at("id")),
+                             str(o.at("state")) == "pending" ? "starts" : "runs",
+                             str(o.at("starts_at")),
+                             str(o.at("ends_at")),
+                             text);
+    return 0;
+}
+
+int command_silence_list(const ClientOptions& options, const std::string& state) {
+    int rc = 0;
+    const std::string path = "/api/v1/silences" + (state.empty() ? "" : "?state=" + encode(state));
+    auto body = call(options, "GET", path, rc);
+    if (!body) {
+        return rc;
+    }
+    if (options.json) {
+        std::cout << json::serialize(*body) << "\n";
+        return 0;
+    }
+    const auto& silences = body->as_object().at("silences").as_array();
+    if (silences.empty()) {
+        std::cout << (state.empty() ? "no active or pending silences\n" : "no silences\n");
+        return 0;
+    }
+    std::cout << fmt::format(
+        kSilenceRow, "ID", "STATE", "STARTS", "ENDS", "AUTHOR", "MATCHERS / COMMENT");
+    for (const auto& s : silences) {
+        const auto& o = s.as_object();
+        std::string matchers;
+        for (const auto& m : o.at("matchers").as_array()) {
+            matchers += (matchers.empty() ? "" : ", ") + str(m);
+        }
+        if (!o.at("calendar").is_null()) {
+            matchers += " (during calendar " + str(o.at("calendar")) + ")";
+        }
+        std::cout << fmt::format(kSilenceRow,
+                                 str(o.at("id")),
+                                 str(o.at("state")),
+                                 str(o.at("starts_at")),
+                                 str(o.at("ends_at")),
+                                 str(o.at("author")),
+                                 matchers);
+        if (const auto comment = str(o.at("comment")); !comment.empty()) {
+            std::cout << fmt::format("{:<32}  {}\n", "", comment);
+        }
+    }
+    return 0;
+}
+
+int command_silence_expire(const ClientOptions& options, const std::string& id) {
+    int rc = 0;
+    auto answer = call(options, "DELETE", "/api/v1/silences/" + encode(id), rc);
+    if (!answer) {
+        return rc;
+    }
+    if (options.json) {
+        std::cout << json::serialize(*answer) << "\n";
+        return 0;
+    }
+    std::cout << "silence " << id << " ended";
+    if (const auto* o = answer->if_object(); o != nullptr && o->contains("ends_at")) {
+        std::cout << " at " << str(o->at("ends_at"));
+    }
+    std::cout << "\n";
     return 0;
 }
 

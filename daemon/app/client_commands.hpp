@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 /// The CLI clients of a running daemon's HTTP API. Each prints a human table by default or the
 /// API's JSON with `json`, and returns the exit status: 0 done, 1 refused or failed, 3 the daemon
@@ -26,5 +27,23 @@ int command_ack(const ClientOptions& options,
 int command_notifications(const ClientOptions& options,
                           const std::string& state,
                           const std::string& retry_id);
+
+/// What `tocsin silence add` asks for; times and durations go to the API as written.
+struct SilenceArgs {
+    std::vector<std::string> matchers;  // "team=growth", "severity=~warn|critical"
+    std::string duration;               // --for; "" when --until is given
+    std::string until;                  // --until (RFC 3339)
+    std::string from;                   // --from (RFC 3339); "" for now
+    std::string author;
+    std::string comment;
+    std::string calendar;
+};
+
+/// Creates a silence and prints its id.
+int command_silence_add(const ClientOptions& options, const SilenceArgs& args);
+/// Lists silences: `state` "" for those not ended, or "all", "expired", "active", "pending".
+int command_silence_list(const ClientOptions& options, const std::string& state);
+/// Ends silence `id` now (it stays listed under --expired).
+int command_silence_expire(const ClientOptions& options, const std::string& id);
 
 }  // namespace tocsin::app

@@ -174,6 +174,8 @@ public:
     void retry_notification(const std::string& id, std::function<void(std::string)> done) override {
         delivery_->retry(id, std::move(done));
     }
+    void add_silence(engine::Silence silence, std::function<void(std::string)> done) override;
+    void end_silence(const std::string& id, std::function<void(SilenceEnded)> done) override;
     [[nodiscard]] SelfMetrics& metrics() override { return *metrics_; }
     [[nodiscard]] const RuleActivity& rule_activity() const override { return activity_; }
     [[nodiscard]] std::optional<std::pair<TimePoint, ReloadOutcome>> last_refused_reload()
@@ -196,6 +198,7 @@ private:
     bool record_source_health(const CollectGroupPtr& group, const Error* error);
     void commit(std::vector<engine::Sample> samples, engine::StepOutput out);
     void arm_engine_timer();
+    void update_silences();
     void watch_files();
     void arm_watch();
     /// Runs one engine call and records its duration in the step histogram.
@@ -233,6 +236,9 @@ private:
     std::optional<AckLinks> ack_links_;
     std::string external_url_;  // base of links in messages; "" without the API
     std::shared_ptr<api::Router> router_;
+    // Silences not yet ended, by start then id (the store keeps every one). Each new engine (start,
+    // reload) gets them, and every change goes to the store before the engine hears of it.
+    std::vector<engine::Silence> silences_;
 };
 
 int Daemon::run() {
@@ -290,12 +296,17 @@ bool Daemon::start() {
     }
     auto instances = store_->load_instances();
     auto latest = store_->latest_samples();
-    if (!instances || !latest) {
+    auto silences = store_->list_silences(wall_now());
+    if (!instances || !latest || !silences) {
         log::critical("store",
                       "cannot read saved state: {}; not starting",
-                      (!instances ? instances.error() : latest.error()).text());
+                      (!instances ? instances.error()
+                       : !latest  ? latest.error()
+                                  : silences.error())
+                          .text());
         return false;
     }
+    silences_ = std::move(silences).value();
     started_at_ = wall_now();
     metrics_ = std::make_unique<SelfMetrics>(TOCSIN_VERSION, started_at_);
     pool_ = std::make_unique<WorkerPool>(kWorkerThreads, kWorkerQueue);
@@ -304,8 +315,11 @@ bool Daemon::start() {
     delivery_options.outbox_retention = rt->checked.loaded->config.retention;
     delivery_options.metrics = metrics_.get();
     delivery_ = std::make_unique<Delivery>(*store_, *pool_, delivery_options);
-    log::info(
-        "store", "restored {} active alert(s) from {}", instances.value().size(), store_->path());
+    log::info("store",
+              "restored {} active alert(s) and {} silence(s) from {}",
+              instances.value().size(),
+              silences_.size(),
+              store_->path());
     apply(std::move(rt), instances.value(), latest.value());
     delivery_->start();
     if (!start_api()) {
@@ -446,8 +460,11 @@ void Daemon::apply(std::shared_ptr<Runtime> rt,
     // The Lua history helpers see the same samples as before: from the old engine on reload,
     // from the store at start-up.
     engine->preload(engine_ ? engine_->history() : stored_history(*engine, latest, now, *store_));
+    // Silences before the latest values: an alert they hide must not fire to anyone new.
+    std::erase_if(silences_, [&](const engine::Silence& s) { return s.expired_at(now); });
     auto out = timed([&] {
         auto restored = engine->restore(carried, now);
+        restored.append(engine->set_silences(silences_, now));
         restored.append(engine->ingest(latest, now));
         return restored;
     });
@@ -657,6 +674,69 @@ std::optional<engine::AlertInstance> Daemon::acknowledge(const std::string& id,
     commit({}, std::move(*out));
     arm_engine_timer();
     return now;
+}
+
+void Daemon::add_silence(engine::Silence silence, std::function<void(std::string)> done) {
+    delivery_->post([this, silence = std::move(silence), done = std::move(done)](
+                        store::Store& store) mutable {
+        auto stored = store.insert_silence(silence);
+        std::string error = stored ? std::string() : stored.error().text();
+        asio::post(loop_,
+                   [this, silence = std::move(silence), done = std::move(done), error]() mutable {
+                       if (!error.empty()) {
+                           log::error("silence '" + silence.id + "'", "cannot keep it: {}", error);
+                       } else if (engine_) {
+                           log::info("silence '" + silence.id + "'",
+                                     "added by {} until {}",
+                                     silence.author,
+                                     engine::format_rfc3339(silence.ends_at));
+                           silences_.push_back(std::move(silence));
+                           update_silences();
+                       }
+                       done(error);
+                   });
+    });
+}
+
+void Daemon::end_silence(const std::string& id, std::function<void(SilenceEnded)> done) {
+    const auto now = wall_now();
+    delivery_->post([this, id, now, done = std::move(done)](store::Store& store) mutable {
+        SilenceEnded ended;
+        auto outcome = store.end_silence(id, now);
+        if (!outcome) {
+            ended.error = outcome.error().text();
+        } else {
+            ended.outcome = outcome.value();
+            auto row = store.get_silence(id);
+            if (row) {
+                ended.silence = std::move(row).value();
+            }
+        }
+        asio::post(loop_, [this, id, ended = std::move(ended), done = std::move(done)]() mutable {
+            if (ended.outcome == store::SilenceEnd::Ended && engine_) {
+                log::info("silence '" + id + "'", "ended early");
+                for (auto& s : silences_) {
+                    if (s.id == id) {
+                        s.ends_at = ended.silence ? ended.silence->ends_at : wall_now();
+                    }
+                }
+                update_silences();
+            }
+            done(std::move(ended));
+        });
+    });
+}
+
+/// Hands the silences not yet ended to the engine and commits what that changed (alerts a
+/// silence no longer hides may fire now).
+void Daemon::update_silences() {
+    const auto now = wall_now();
+    std::erase_if(silences_, [&](const engine::Silence& s) { return s.expired_at(now); });
+    std::stable_sort(silences_.begin(), silences_.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.starts_at, a.id) < std::tie(b.starts_at, b.id);
+    });
+    commit({}, engine_->set_silences(silences_, now));
+    arm_engine_timer();
 }
 
 std::vector<SourceHealth> Daemon::sources() const {

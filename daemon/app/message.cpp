@@ -81,6 +81,8 @@ std::string title_of(const engine::Notification& n) {
             return "[TEST] tocsin test message";
         case NotificationKind::Report:
             return fmt::format("[REPORT] {}", n.report);
+        case NotificationKind::Flapping:
+            return fmt::format("[{} FLAPPING] {}: {}", sev, n.alert, what);
     }
     return n.alert;
 }

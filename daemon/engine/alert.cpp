@@ -85,6 +85,8 @@ const char* to_string(NotificationKind k) {
             return "test";
         case NotificationKind::Report:
             return "report";
+        case NotificationKind::Flapping:
+            return "flapping";
     }
     return "firing";
 }
@@ -97,7 +99,8 @@ std::optional<NotificationKind> parse_notification_kind(std::string_view s) {
                    NotificationKind::Resolved,
                    NotificationKind::Digest,
                    NotificationKind::Test,
-                   NotificationKind::Report}) {
+                   NotificationKind::Report,
+                   NotificationKind::Flapping}) {
         if (s == to_string(k)) {
             return k;
         }

@@ -74,9 +74,10 @@ enum class NotificationKind : unsigned char {
     Digest,
     Test,
     Report,
+    Flapping,
 };
 /// "firing", "severity_change", "reminder", "acknowledged", "resolved", "digest", "test",
-/// "report".
+/// "report", "flapping".
 [[nodiscard]] const char* to_string(NotificationKind k);
 [[nodiscard]] std::optional<NotificationKind> parse_notification_kind(std::string_view s);
 
@@ -133,6 +134,23 @@ struct Notification {
     // A scheduled report (kind Report): its name and one line per KPI series.
     std::string report;
     std::vector<ReportLine> report_lines;
+    bool flapping = false;  // the alert changes state too often (see RuleDef::flapping)
+};
+
+/// Notifications held back for one notifier until they go out together: a group waiting its
+/// `group_wait`, or the quiet hours of a policy (`defer` or `digest`). The app persists held
+/// batches with the alert instances, so a restart neither loses nor repeats them.
+struct HeldBatch {
+    enum class Kind : unsigned char { Group, Defer, Digest };
+    std::string key;  // unique: "<kind>/<policy>/<notifier>[/<group label values>]"
+    Kind kind = Kind::Group;
+    std::string policy;
+    std::string notifier;
+    TimePoint opened{};    // when the first notification was held
+    TimePoint flush_at{};  // when the batch goes out
+    Labels group_labels;
+    /// The latest notification per alert (rule + fingerprint), in the order alerts joined.
+    std::vector<Notification> members;
 };
 
 struct TemplateContext;

@@ -28,6 +28,15 @@ void StepOutput::append(StepOutput&& other) {
     for (auto& e : other.rule_errors) {
         rule_errors.push_back(std::move(e));
     }
+    for (auto& b : other.held) {
+        std::erase(released, b.key);
+        std::erase_if(held, [&](const HeldBatch& h) { return h.key == b.key; });
+        held.push_back(std::move(b));
+    }
+    for (auto& r : other.released) {
+        std::erase_if(held, [&](const HeldBatch& h) { return h.key == r; });
+        released.push_back(std::move(r));
+    }
 }
 
 std::string instance_key(const std::string& rule, const std::string& fingerprint) {
@@ -209,6 +218,7 @@ StepOutput Engine::advance(TimePoint now) {
         std::erase_if(impl_->silences_, [&](const Silence& s) { return s.expired_at(now); });
         impl_->refresh_silences(ctx);
     }
+    impl_->flush_due(ctx);
     impl_->finish(ctx);
     impl_->ctx_ = nullptr;
     return out;
@@ -228,6 +238,9 @@ StepOutput Engine::set_silences(std::vector<Silence> silences, TimePoint now) {
 
 std::optional<TimePoint> Engine::next_wakeup() const {
     std::optional<TimePoint> due = impl_->silences_due_;
+    if (const auto flush = impl_->next_flush(); flush && (!due || *flush < *due)) {
+        due = flush;
+    }
     if (!impl_->timers_.empty() && (!due || *(*impl_->timers_.begin())->due < *due)) {
         due = (*impl_->timers_.begin())->due;
     }

@@ -33,10 +33,12 @@ struct StepOutput {
     std::vector<std::string> removed;     // instance keys (see instance_key()) no longer active
     std::vector<Sample> derived;          // values of derived (lua:) KPIs computed in this step
     std::vector<RuleError> rule_errors;   // Lua failures of this step, for the log
+    std::vector<HeldBatch> held;          // batches created or changed; persist them
+    std::vector<std::string> released;    // keys of batches sent or emptied; forget them
 
     [[nodiscard]] bool empty() const {
         return notifications.empty() && upserted.empty() && removed.empty() && derived.empty() &&
-               rule_errors.empty();
+               rule_errors.empty() && held.empty() && released.empty();
     }
     void append(StepOutput&& other);
 };
@@ -57,6 +59,13 @@ public:
     /// (reload). Instances whose rule no longer exists, or whose KPI changed, are dropped and
     /// listed in the returned `removed`; if they were firing and notified, their resolve is sent.
     StepOutput restore(std::vector<AlertInstance> instances, TimePoint now);
+
+    /// Restores batches held back earlier (restart) or by the previous engine (reload). Call
+    /// after restore(); batches due at or before `now` go out at the next advance().
+    void restore_held(std::vector<HeldBatch> batches);
+
+    /// Every batch currently held, to carry into a new engine on reload.
+    [[nodiscard]] std::vector<HeldBatch> held() const;
 
     /// New samples; each is evaluated against every rule on its KPI. Samples of unknown KPIs are
     /// ignored. `now` is the time of arrival (samples may carry an older `at`).

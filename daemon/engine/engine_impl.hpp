@@ -56,6 +56,11 @@ struct Slot {
     Series* series = nullptr;
     std::unique_ptr<Active> active;
     std::optional<TimePoint> due;  // set exactly while the slot is in the timer set
+    // Flap detection (RuleDef::flapping): bit i of flap_bits is the breach state i evaluations
+    // ago; flap_count how many of the 21 kept are known.
+    std::uint32_t flap_bits = 0;
+    std::uint8_t flap_count = 0;
+    bool flapping = false;
     // The last firing that ended on this slot: a new firing in the same millisecond continues
     // its seq, so notification ids ("<fingerprint>-<firing ms>-<seq>/<notifier>") stay unique.
     TimePoint last_firing_since{};
@@ -150,13 +155,45 @@ struct Engine::Impl : LuaKpiLookup, TemplateLua {
     void refresh_silences(Ctx& ctx);
     void remove(Slot& slot, Ctx& ctx);
 
-    void emit(Active& a,
+    /// What became of a notification handed to send().
+    enum class Sent { Now, Held, Dropped };
+    Sent emit(Active& a,
               const RuleDef* rule,
               NotificationKind kind,
               const std::string& notifier,
               Severity previous,
               std::optional<TimePoint> ends_at,
               Ctx& ctx);
+    [[nodiscard]] Notification make_notification(Active& a,
+                                                 const RuleDef* rule,
+                                                 NotificationKind kind,
+                                                 const std::string& notifier,
+                                                 Severity previous,
+                                                 std::optional<TimePoint> ends_at,
+                                                 Ctx& ctx);
+    /// Records one evaluation's breach state; true when the slot's flapping state changed.
+    bool track_flapping(Slot& slot, bool breached, Ctx& ctx);
+
+    // Dispatch (engine_dispatch.cpp): quiet hours, grouping and held batches.
+    Sent send(const CompiledPolicy* policy, Notification n, Ctx& ctx);
+    [[nodiscard]] const QuietHours* quiet_for(const CompiledPolicy& policy,
+                                              const std::string& notifier) const;
+    [[nodiscard]] bool in_quiet_hours(const QuietHours& q, TimePoint at) const;
+    void hold(HeldBatch::Kind kind,
+              const CompiledPolicy& policy,
+              Notification n,
+              TimePoint flush_at,
+              Labels group_labels,
+              std::string key,
+              Ctx& ctx);
+    /// Drops news about `a` held for `notifier`; true when what was held was its firing (the
+    /// notifier has not heard of the alert yet). `resolved` replaces a held firing in a digest.
+    bool unhold(const Active& a, const std::string& notifier, const Notification* resolved);
+    [[nodiscard]] bool holds_firing(const Active& a, const std::string& notifier) const;
+    void flush(HeldBatch& batch, Ctx& ctx);
+    void flush_due(Ctx& ctx);
+    [[nodiscard]] std::optional<TimePoint> next_flush() const;
+    void changed(const std::string& key) { batches_changed_.insert(key); }
     [[nodiscard]] std::optional<TimePoint> compute_due(const Slot& slot) const;
     void reschedule(Slot& slot);
     void touch(Slot& slot);
@@ -177,6 +214,9 @@ struct Engine::Impl : LuaKpiLookup, TemplateLua {
     std::map<std::string, Calendar> calendars_;
     std::vector<Silence> silences_;
     std::optional<TimePoint> silences_due_;  // the next instant any silence starts or ends
+
+    std::map<std::string, HeldBatch> batches_;  // by HeldBatch::key
+    std::set<std::string> batches_changed_;     // reported in finish()
 
     // Lua: null when no rule uses it.
     std::unique_ptr<LuaSandbox> lua_;

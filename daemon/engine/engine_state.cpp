@@ -50,6 +50,7 @@ Active& Engine::Impl::activate(Slot& slot, AlertState state, Severity severity, 
     a->inst.value = slot.series->value;
     a->inst.pending_since = at;
     a->inst.last_sample_at = slot.series->at;
+    a->inst.flapping = slot.flapping;
     slot.active = std::move(a);
     return *slot.active;
 }
@@ -84,6 +85,9 @@ void Engine::Impl::evaluate(Slot& slot, double value, Ctx& ctx) {
         breached = breached_severity(th, value);
     }
     const bool lua = chunk >= 0;
+    if (rule.flapping) {
+        track_flapping(slot, breached != Severity::None, ctx);
+    }
     if (!slot.active) {
         if (breached == Severity::None) {
             return;
@@ -107,6 +111,9 @@ void Engine::Impl::evaluate(Slot& slot, double value, Ctx& ctx) {
     const bool was_nodata = a.inst.nodata;
     a.inst.nodata = false;
     const bool done = (was_nodata || lua) ? breached == Severity::None : recovered(th, value);
+    if (done && slot.flapping && a.inst.state == AlertState::Firing) {
+        return;  // a flapping alert stays firing until it settles
+    }
     if (done) {
         if (a.inst.state == AlertState::Pending) {
             remove(slot, ctx);  // never notified, so nobody needs to hear it ended
@@ -145,8 +152,8 @@ void Engine::Impl::on_timer(Slot& slot, TimePoint at, Ctx& ctx) {
             touch(slot);
             run_steps(slot, at, ctx);
         } else if (a.inst.state == AlertState::Firing && a.policy != nullptr &&
-                   a.inst.steps_done < a.policy->steps.size() &&
-                   a.inst.firing_since + a.policy->steps[a.inst.steps_done]->after <= at) {
+                   a.inst.steps_done < a.policy->total_steps() &&
+                   a.policy->due(a.inst.firing_since, a.inst.steps_done) <= at) {
             run_steps(slot, at, ctx);
         }
     }
@@ -167,6 +174,51 @@ void Engine::Impl::fire(Slot& slot, TimePoint at, Ctx& ctx) {
     a.inst.seq = slot.last_seq != 0 && slot.last_firing_since == at ? slot.last_seq : 0;
     touch(slot);
     run_steps(slot, at, ctx);
+}
+
+bool Engine::Impl::track_flapping(Slot& slot, bool breached, Ctx& ctx) {
+    // Icinga's flap detection: 21 states give 20 transitions; a change weighs 0.8 when it is
+    // the oldest and 1.2 when it is the newest, and the share is their sum over 20.
+    constexpr int kKept = 21;
+    slot.flap_bits = ((slot.flap_bits << 1U) | (breached ? 1U : 0U)) & ((1U << kKept) - 1U);
+    if (slot.flap_count < kKept) {
+        ++slot.flap_count;
+    }
+    double share = 0;
+    for (int i = 0; i + 1 < slot.flap_count; ++i) {
+        if ((((slot.flap_bits >> i) ^ (slot.flap_bits >> (i + 1))) & 1U) != 0) {
+            share += 1.2 - 0.4 * i / 19.0;
+        }
+    }
+    share /= 20.0;
+    const Flapping& limits = *rule_of(slot).flapping;
+    const bool was = slot.flapping;
+    if (!was && share >= limits.high) {
+        slot.flapping = true;
+    } else if (was && share < limits.low) {
+        slot.flapping = false;
+    }
+    if (was == slot.flapping || !slot.active) {
+        return was != slot.flapping;
+    }
+    Active& a = *slot.active;
+    a.seq_taken = false;
+    a.inst.flapping = slot.flapping;
+    touch(slot);
+    if (slot.flapping && a.inst.state == AlertState::Firing && a.inst.silenced_by.empty()) {
+        for (const std::string& notifier : a.inst.notified) {
+            if (!holds_firing(a, notifier)) {
+                emit(a,
+                     &rule_of(slot),
+                     NotificationKind::Flapping,
+                     notifier,
+                     Severity::None,
+                     {},
+                     ctx);
+            }
+        }
+    }
+    return true;
 }
 
 void Engine::Impl::go_nodata(Slot& slot, TimePoint at, Ctx& ctx) {
@@ -194,11 +246,21 @@ void Engine::Impl::change_severity(Slot& slot, Severity severity, TimePoint at, 
     const Severity previous = a.inst.severity;
     a.inst.severity = severity;
     touch(slot);
-    for (const std::string& notifier : a.inst.notified) {
-        emit(a, &rule_of(slot), NotificationKind::SeverityChange, notifier, previous, {}, ctx);
-    }
-    if (!a.inst.notified.empty()) {
-        a.inst.notified_severity = severity;
+    if (!a.inst.flapping && a.inst.silenced_by.empty()) {
+        for (const std::string& notifier : a.inst.notified) {
+            if (!holds_firing(a, notifier)) {
+                emit(a,
+                     &rule_of(slot),
+                     NotificationKind::SeverityChange,
+                     notifier,
+                     previous,
+                     {},
+                     ctx);
+            }
+        }
+        if (!a.inst.notified.empty()) {
+            a.inst.notified_severity = severity;
+        }
     }
     run_steps(slot, at, ctx);
 }
@@ -217,23 +279,31 @@ void Engine::Impl::run_steps(Slot& slot, TimePoint at, Ctx& ctx) {
     if (ack_holds(a, at)) {
         return;  // steps wait for the acknowledgement to run out (or the alert to resolve)
     }
-    const Duration elapsed = at - a.inst.firing_since;
+    // Every elapsed step runs (idempotent: only notifiers not yet told get a firing), so a
+    // severity change that lets a severity-filtered step apply reaches its notifiers at once. A
+    // step of a later round (repeat) reminds the notifiers already told.
+    const CompiledPolicy& policy = *a.policy;
+    const auto told = [](const std::vector<std::string>& v, const std::string& notifier) {
+        return std::find(v.begin(), v.end(), notifier) != v.end();
+    };
     std::vector<std::string> reached;
+    std::vector<std::string> reminded;
+    const std::size_t total = policy.total_steps();
     std::uint32_t done = 0;
-    for (const PolicyStep* step : a.policy->steps) {
-        if (step->after > elapsed) {
-            break;
-        }
+    for (std::size_t j = 0; j < total && policy.due(a.inst.firing_since, j) <= at; ++j) {
         ++done;
-        if (step->severity && a.inst.severity < *step->severity) {
+        const PolicyStep& step = policy.step(j);
+        if (step.severity && a.inst.severity < *step.severity) {
             continue;
         }
-        for (const std::string& notifier : step->notify) {
-            const auto told = [&](const std::vector<std::string>& v) {
-                return std::find(v.begin(), v.end(), notifier) != v.end();
-            };
-            if (!told(a.inst.notified) && !told(reached)) {
-                reached.push_back(notifier);
+        const bool new_round_step = j >= policy.steps.size() && j >= a.inst.steps_done;
+        for (const std::string& notifier : step.notify) {
+            if (!told(a.inst.notified, notifier)) {
+                if (!told(reached, notifier)) {
+                    reached.push_back(notifier);
+                }
+            } else if (new_round_step && !told(reminded, notifier)) {
+                reminded.push_back(notifier);
             }
         }
     }
@@ -241,11 +311,25 @@ void Engine::Impl::run_steps(Slot& slot, TimePoint at, Ctx& ctx) {
     if (!a.inst.silenced_by.empty()) {
         return;  // nobody new hears of it; refresh_silences() runs the steps when it ends
     }
+    if (a.inst.flapping && !a.inst.notified.empty()) {
+        return;  // told once that it flaps; quiet until it settles
+    }
+    bool any = false;
     for (const std::string& notifier : reached) {
         a.inst.notified.push_back(notifier);
-        emit(a, &rule_of(slot), NotificationKind::Firing, notifier, Severity::None, {}, ctx);
+        if (emit(a, &rule_of(slot), NotificationKind::Firing, notifier, Severity::None, {}, ctx) ==
+            Sent::Dropped) {
+            a.inst.notified.pop_back();  // quiet hours dropped it: this notifier was not told
+        } else {
+            any = true;
+        }
     }
-    if (!reached.empty()) {
+    for (const std::string& notifier : reminded) {
+        if (!holds_firing(a, notifier)) {
+            emit(a, &rule_of(slot), NotificationKind::Reminder, notifier, Severity::None, {}, ctx);
+        }
+    }
+    if (any) {
         a.inst.notified_severity = a.inst.severity;
     }
 }
@@ -263,14 +347,30 @@ void Engine::Impl::acknowledge(Slot& slot, Ack ack, Ctx& ctx) {
     a.inst.ack = std::move(ack);
     touch(slot);
     for (const std::string& notifier : a.inst.notified) {
-        emit(a, &rule_of(slot), NotificationKind::Acknowledged, notifier, Severity::None, {}, ctx);
+        if (!holds_firing(a, notifier)) {
+            emit(a,
+                 &rule_of(slot),
+                 NotificationKind::Acknowledged,
+                 notifier,
+                 Severity::None,
+                 {},
+                 ctx);
+        }
     }
 }
 
 void Engine::Impl::resolve(Slot& slot, TimePoint at, Ctx& ctx) {
     Active& a = *slot.active;
+    const bool suppress = a.policy != nullptr && a.policy->def->resolves == ResolveMode::Suppress;
     for (const std::string& notifier : a.inst.notified) {
-        emit(a, &rule_of(slot), NotificationKind::Resolved, notifier, Severity::None, at, ctx);
+        Notification resolved = make_notification(
+            a, &rule_of(slot), NotificationKind::Resolved, notifier, Severity::None, at, ctx);
+        // A firing still held (group, quiet hours) never reaches anyone: a digest lists the
+        // alert as resolved instead, the others forget it.
+        if (unhold(a, notifier, &resolved) || suppress) {
+            continue;
+        }
+        send(a.policy, std::move(resolved), ctx);
     }
     remove(slot, ctx);
 }
@@ -333,13 +433,23 @@ void Engine::Impl::remove(Slot& slot, Ctx& ctx) {
     slot.active.reset();
 }
 
-void Engine::Impl::emit(Active& a,
-                        const RuleDef* rule,
-                        NotificationKind kind,
-                        const std::string& notifier,
-                        Severity previous,
-                        std::optional<TimePoint> ends_at,
-                        Ctx& ctx) {
+Engine::Impl::Sent Engine::Impl::emit(Active& a,
+                                      const RuleDef* rule,
+                                      NotificationKind kind,
+                                      const std::string& notifier,
+                                      Severity previous,
+                                      std::optional<TimePoint> ends_at,
+                                      Ctx& ctx) {
+    return send(a.policy, make_notification(a, rule, kind, notifier, previous, ends_at, ctx), ctx);
+}
+
+Notification Engine::Impl::make_notification(Active& a,
+                                             const RuleDef* rule,
+                                             NotificationKind kind,
+                                             const std::string& notifier,
+                                             Severity previous,
+                                             std::optional<TimePoint> ends_at,
+                                             Ctx& ctx) {
     if (!a.seq_taken) {
         ++a.inst.seq;
         a.seq_taken = true;
@@ -362,6 +472,7 @@ void Engine::Impl::emit(Active& a,
     n.threshold = a.inst.threshold;
     n.starts_at = a.inst.firing_since;
     n.ends_at = ends_at;
+    n.flapping = a.inst.flapping;
     if (kind == NotificationKind::Acknowledged) {
         n.ack = a.inst.ack;
     }
@@ -407,6 +518,10 @@ void Engine::Impl::emit(Active& a,
         }
         if (kind == NotificationKind::Resolved) {
             n.summary = resolved_summary(n.threshold.has_value()).render(tc);
+        } else if (kind == NotificationKind::Flapping) {
+            n.summary = n.alert +
+                        " is flapping: it changed state too often in its last 20 evaluations; no "
+                        "more notifications about it until it settles";
         } else if (n.nodata) {
             n.summary = nodata_summary(a.inst);
         } else if (rule->summary.empty() && !a.message.empty()) {
@@ -424,7 +539,7 @@ void Engine::Impl::emit(Active& a,
             n.message_short = m->second->short_text.render(tc);
         }
     }
-    ctx.out.notifications.push_back(std::move(n));
+    return n;
 }
 
 std::optional<TimePoint> Engine::Impl::compute_due(const Slot& slot) const {
@@ -442,10 +557,9 @@ std::optional<TimePoint> Engine::Impl::compute_due(const Slot& slot) const {
             if (inst.ack && inst.ack->until &&
                 ack_holds(*slot.active, *inst.ack->until - Duration{1})) {
                 min_into(due, *inst.ack->until);  // the steps resume then
-            } else if (policy != nullptr && inst.steps_done < policy->steps.size() &&
-                       !ack_holds(*slot.active,
-                                  inst.firing_since + policy->steps[inst.steps_done]->after)) {
-                min_into(due, inst.firing_since + policy->steps[inst.steps_done]->after);
+            } else if (policy != nullptr && inst.steps_done < policy->total_steps() &&
+                       !ack_holds(*slot.active, policy->due(inst.firing_since, inst.steps_done))) {
+                min_into(due, policy->due(inst.firing_since, inst.steps_done));
             }
         }
     }
@@ -488,6 +602,14 @@ void Engine::Impl::finish(Ctx& ctx) {
         }
     }
     touched_.clear();
+    for (const std::string& key : batches_changed_) {
+        if (const auto it = batches_.find(key); it != batches_.end()) {
+            ctx.out.held.push_back(it->second);
+        } else {
+            ctx.out.released.push_back(key);
+        }
+    }
+    batches_changed_.clear();
 }
 
 }  // namespace tocsin::engine

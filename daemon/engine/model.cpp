@@ -32,6 +32,17 @@ const KpiDef* RuleSet::find_kpi(const std::string& name) const {
     return it == kpis.end() ? nullptr : &*it;
 }
 
+Duration PolicyDef::round() const {
+    if (repeat_interval > Duration::zero()) {
+        return repeat_interval;
+    }
+    Duration longest{0};
+    for (const PolicyStep& step : steps) {
+        longest = std::max(longest, step.after);
+    }
+    return longest + std::chrono::minutes(30);
+}
+
 const PolicyDef* RuleSet::find_policy(const std::string& name) const {
     const auto it = std::find_if(
         policies.begin(), policies.end(), [&](const PolicyDef& p) { return p.name == name; });

@@ -5,6 +5,8 @@
 #include "engine/template.hpp"
 #include "engine/time.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -205,6 +207,15 @@ struct NoData {
     Severity severity = Severity::Warning;
 };
 
+/// Flap detection (Icinga style): the weighted share of state changes over the last 20
+/// evaluations (newer changes weigh more); above `high` the alert is flapping, below `low` it has
+/// settled.
+struct Flapping {
+    double low = 0.25;
+    double high = 0.5;
+    SourceLoc loc;
+};
+
 struct RuleDef {
     std::string alert;  // the rule's name; the `alertname` label
     std::string kpi;
@@ -219,15 +230,37 @@ struct RuleDef {
     Template runbook;
     std::string policy;  // empty: routes, then default_policy
     SourceLoc policy_loc;
-    std::optional<LuaCode> lua;  // a Lua condition instead of a threshold
-    SourceLoc loc;               // position of `alert:`
+    std::optional<LuaCode> lua;        // a Lua condition instead of a threshold
+    std::optional<Flapping> flapping;  // flap detection; off when unset
+    SourceLoc loc;                     // position of `alert:`
+};
+
+/// What happens to a notification that falls in quiet hours (DESIGN.md §5).
+enum class QuietOutcome { Drop, Defer, Digest };
+/// What happens to a resolve: sent at once, never sent, or folded into the quiet-hours message.
+enum class ResolveMode { Send, Suppress, Digest };
+
+struct QuietHours {
+    std::string calendar;  // a calendar of the rule files; in: the quiet hours apply
+    SourceLoc calendar_loc;
+    QuietOutcome outcome = QuietOutcome::Defer;
+    std::vector<Severity> bypass;  // these severities are sent at once
+    /// Resolves inside the window; nullopt: as the policy's `resolves`.
+    std::optional<ResolveMode> resolves;
+    bool off = false;  // `quiet_hours: none` on a step: this step ignores the policy's
+    SourceLoc loc;
+
+    [[nodiscard]] bool bypassed(Severity s) const {
+        return std::find(bypass.begin(), bypass.end(), s) != bypass.end();
+    }
 };
 
 struct PolicyStep {
     Duration after{0};  // counted from when the alert started firing
     std::vector<std::string> notify;
     std::vector<SourceLoc> notify_locs;
-    std::optional<Severity> severity;  // this step only for alerts at least this severe
+    std::optional<Severity> severity;       // this step only for alerts at least this severe
+    std::optional<QuietHours> quiet_hours;  // overrides the policy's for this step's notifiers
     SourceLoc loc;
 };
 
@@ -238,7 +271,23 @@ struct PolicyDef {
     std::vector<PolicyStep> steps;
     /// `until:` acknowledged (an ack pauses the steps; the default) or resolved (steps go on).
     EscalateUntil until = EscalateUntil::Acknowledged;
+    /// `repeat:` how many more times the steps run after the last one while the alert is still
+    /// firing (and unacknowledged); notifiers already told get a reminder.
+    std::uint32_t repeat = 0;
+    /// `repeat_interval:` the length of one round of steps; zero: the last step's `after` + 30m.
+    Duration repeat_interval{0};
+    /// `resolves:` send (everyone told of the firing hears of the resolve) or suppress.
+    ResolveMode resolves = ResolveMode::Send;
+    /// `group_by:` alerts of this policy with the same values of these labels go out together, one
+    /// message per notifier; `group_wait:` how long the first one waits for the others.
+    std::vector<std::string> group_by;
+    Duration group_wait{0};
+    bool grouped = false;  // group_by or group_wait was written
+    std::optional<QuietHours> quiet_hours;
     SourceLoc loc;
+
+    /// The length of one round of steps (see repeat_interval).
+    [[nodiscard]] Duration round() const;
 };
 
 /// Everything from the rule files, merged. Names are unique across files (the loader checks).

@@ -16,6 +16,16 @@ namespace tocsin::engine {
 struct CompiledPolicy {
     const PolicyDef* def = nullptr;
     std::vector<const PolicyStep*> steps;
+
+    /// Steps over all rounds (`repeat` + 1 of them).
+    [[nodiscard]] std::size_t total_steps() const { return steps.size() * (def->repeat + 1); }
+    /// Step `j` over all rounds (steps[j % size]).
+    [[nodiscard]] const PolicyStep& step(std::size_t j) const { return *steps[j % steps.size()]; }
+    /// When step `j` (over all rounds) is due for an alert firing since `since`.
+    [[nodiscard]] TimePoint due(TimePoint since, std::size_t j) const {
+        const auto round = static_cast<Duration::rep>(j / steps.size());
+        return since + def->round() * round + step(j).after;
+    }
 };
 
 class Router {

@@ -1,6 +1,7 @@
 #include "engine/calendar_parser.hpp"
 #include "engine/loader.hpp"
 #include "engine/lua_loader.hpp"
+#include "engine/policy_parser.hpp"
 #include "engine/rule_parser.hpp"
 #include "engine/yaml_util.hpp"
 
@@ -19,8 +20,6 @@ const std::vector<std::string> kFileKeys{"kpis", "rules", "policies", "calendars
 const std::vector<std::string> kLaterFileKeys{"reports"};
 const std::vector<std::string> kKpiHostKeys{
     "source", "every", "unit", "target", "description", "lua", "history"};
-const std::vector<std::string> kPolicyKeys{"steps", "until"};
-const std::vector<std::string> kStepKeys{"after", "notify", "severity"};
 
 std::string where(const SourceLoc& loc) {
     return loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col);
@@ -101,8 +100,35 @@ public:
         }
     }
 
+    /// Quiet hours must name a calendar defined in some file.
+    void check_calendars() {
+        std::vector<std::string> names;
+        for (const auto& c : set_.calendars) {
+            names.push_back(c.name);
+        }
+        const auto check = [&](const std::optional<QuietHours>& q, const std::string& path) {
+            if (!q || q->off || q->calendar.empty() ||
+                std::find(names.begin(), names.end(), q->calendar) != names.end()) {
+                return;
+            }
+            diags_.error(q->calendar_loc,
+                         path + " > quiet_hours > calendar",
+                         "unknown calendar '" + q->calendar + "'" +
+                             yaml::did_you_mean(q->calendar, names) +
+                             "; defined calendars: " + yaml::join(names));
+        };
+        for (const auto& policy : set_.policies) {
+            const std::string path = "policy '" + policy.name + "'";
+            check(policy.quiet_hours, path);
+            for (std::size_t i = 0; i < policy.steps.size(); ++i) {
+                check(policy.steps[i].quiet_hours, path + " > step " + std::to_string(i + 1));
+            }
+        }
+    }
+
     /// Every rule must name a KPI defined in some file.
     void check_references() {
+        check_calendars();
         std::vector<std::string> names;
         for (const auto& k : set_.kpis) {
             names.push_back(k.name);
@@ -272,95 +298,10 @@ private:
             return;
         }
         for (const Field& item : *policies) {
-            const std::string path = "policy '" + item.key + "'";
-            if (!claim(policy_names_, "policy", item.key, item.key_loc, path)) {
-                continue;
+            if (claim(
+                    policy_names_, "policy", item.key, item.key_loc, "policy '" + item.key + "'")) {
+                set_.policies.push_back(parse_policy(r, item));
             }
-            PolicyDef policy;
-            policy.name = item.key;
-            policy.loc = item.key_loc;
-            if (auto fields = r.fields(item.node, item.loc, path)) {
-                r.check_keys(*fields, kPolicyKeys, path);
-                const Field* steps = find(*fields, "steps");
-                if (steps == nullptr) {
-                    r.error(
-                        item.key_loc,
-                        path,
-                        "missing required key 'steps'; add e.g. steps: [{notify: [ops-slack]}]");
-                } else {
-                    load_steps(r, *steps, policy, join_path(path, "steps"));
-                }
-                if (const Field* until = find(*fields, "until")) {
-                    const auto until_path = join_path(path, "until");
-                    if (auto text = r.string(*until, until_path)) {
-                        if (*text == "acknowledged") {
-                            policy.until = EscalateUntil::Acknowledged;
-                        } else if (*text == "resolved") {
-                            policy.until = EscalateUntil::Resolved;
-                        } else {
-                            r.error(until->loc,
-                                    until_path,
-                                    "'" + *text + "' is not allowed; use acknowledged or resolved");
-                        }
-                    }
-                }
-            }
-            set_.policies.push_back(std::move(policy));
-        }
-    }
-
-    void load_steps(Reader& r, const Field& steps, PolicyDef& policy, const std::string& path) {
-        if (!steps.node.IsSequence() || steps.node.size() == 0) {
-            r.error(steps.loc,
-                    path,
-                    "expected a list of at least one step, got " + r.describe(steps.node) +
-                        "; add e.g. - notify: [ops-slack]");
-            return;
-        }
-        int index = 0;
-        for (const auto& item : steps.node) {
-            ++index;
-            const std::string step_path =
-                "policy '" + policy.name + "' > step " + std::to_string(index);
-            PolicyStep step;
-            step.loc = item.IsNull() ? steps.loc : r.loc(item);
-            auto fields = r.fields(item, step.loc, step_path);
-            if (!fields) {
-                continue;
-            }
-            r.check_keys(*fields, kStepKeys, step_path);
-            for (const Field& f : *fields) {
-                const std::string key_path = join_path(step_path, f.key);
-                if (f.key == "after") {
-                    step.after = r.duration(f, key_path).value_or(Duration{0});
-                } else if (f.key == "notify") {
-                    if (auto list = r.string_items(f, key_path)) {
-                        for (auto& entry : *list) {
-                            step.notify.push_back(entry.text);
-                            step.notify_locs.push_back(entry.loc);
-                        }
-                        if (list->empty()) {
-                            r.error(
-                                f.loc, key_path, "the list is empty; name at least one notifier");
-                        }
-                    }
-                } else if (f.key == "severity") {
-                    if (auto text = r.string(f, key_path)) {
-                        step.severity = parse_severity(*text);
-                        if (!step.severity) {
-                            r.error(f.loc,
-                                    key_path,
-                                    "'" + *text + "' is not a severity; use warning or critical");
-                        }
-                    }
-                }
-            }
-            if (find(*fields, "notify") == nullptr) {
-                r.error(step.loc,
-                        step_path,
-                        "missing required key 'notify'; list the notifiers of this step");
-            }
-            policy.steps.push_back(std::move(step));
         }
     }
 

@@ -28,10 +28,43 @@ const std::vector<std::string> kRuleKeys{"alert",
                                          "description",
                                          "runbook",
                                          "policy",
-                                         "lua"};
+                                         "lua",
+                                         "flapping"};
 const std::vector<std::string> kComparisons{"above", "below", "outside", "inside"};
 const std::vector<std::string> kLevelKeys{"warning", "critical"};
 const std::vector<std::string> kNoDataKeys{"after", "severity"};
+const std::vector<std::string> kFlappingKeys{"low", "high"};
+
+/// `flapping: true` (the defaults), `false`, or `{low: 0.2, high: 0.4}` (shares from 0 to 1).
+std::optional<Flapping> parse_flapping(Reader& r, const Field& f, const std::string& path) {
+    Flapping flapping;
+    flapping.loc = f.loc;
+    if (f.node.IsScalar()) {
+        const std::string& text = f.node.Scalar();
+        if (text == "true" || text == "false") {
+            return text == "true" ? std::optional<Flapping>(flapping) : std::nullopt;
+        }
+    }
+    auto fields = r.fields(f.node, f.loc, path);
+    if (!fields) {
+        return std::nullopt;
+    }
+    r.check_keys(*fields, kFlappingKeys, path);
+    for (const Field& g : *fields) {
+        const auto share = r.number(g, join_path(path, g.key));
+        if (share && (*share <= 0 || *share >= 1)) {
+            r.error(g.loc,
+                    join_path(path, g.key),
+                    "expected a share of state changes between 0 and 1, e.g. 0.3");
+        } else if (share) {
+            (g.key == "low" ? flapping.low : flapping.high) = *share;
+        }
+    }
+    if (flapping.low >= flapping.high) {
+        r.error(f.loc, path, "low must be below high, so a flapping alert can settle");
+    }
+    return flapping;
+}
 
 Comparison comparison_of(const std::string& key) {
     if (key == "above") {
@@ -391,6 +424,8 @@ std::optional<RuleDef> parse_rule(Reader& r,
             }
         } else if (f.key == "lua") {
             rule.lua = parse_lua(r, f, key_path);
+        } else if (f.key == "flapping") {
+            rule.flapping = parse_flapping(r, f, key_path);
         }
     }
     if (find(*fields, "kpi") == nullptr) {

@@ -110,7 +110,7 @@ ALTER TABLE alert_instances ADD COLUMN ack_comment TEXT;
 ALTER TABLE alert_instances ADD COLUMN ack_at_ms INTEGER;
 ALTER TABLE alert_instances ADD COLUMN ack_until_ms INTEGER;
 )sql"},
-    // v5: scheduled KPI reports (a new outbox kind), silences (kept after they end, for audit)
+    // v5: scheduled KPI reports and flapping notices (new outbox kinds), silences (kept after they end, for audit)
     // and notifications held back by grouping or quiet hours until their batch goes out.
     Migration{5, R"sql(
 CREATE TABLE outbox_v5 (
@@ -120,7 +120,7 @@ CREATE TABLE outbox_v5 (
     fingerprint     TEXT NOT NULL,
     kind            TEXT NOT NULL CHECK (kind IN ('firing', 'severity_change', 'reminder',
                                                   'acknowledged', 'resolved', 'digest', 'test',
-                                                  'report')),
+                                                  'report', 'flapping')),
     payload_json    TEXT NOT NULL,
     created_ms      INTEGER NOT NULL,
     state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'rerouted')),

@@ -2,6 +2,7 @@
 
 #include "engine/alert.hpp"
 #include "engine/result.hpp"
+#include "engine/silence.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +59,13 @@ struct Batch {
     [[nodiscard]] bool empty() const {
         return samples.empty() && upserted.empty() && removed.empty() && outbox.empty();
     }
+};
+
+/// What ending a silence early found (Store::end_silence).
+enum class SilenceEnd {
+    Ended,         // it was pending or active; now it has ended
+    AlreadyEnded,  // it had ended before (expired, or ended by hand); nothing changed
+    Unknown,       // no silence has that id
 };
 
 struct HistoryPoint {
@@ -140,6 +148,20 @@ public:
     /// `delivered_before` (failed and pending items are kept), and then series left without
     /// samples. Returns the number of samples and outbox items deleted.
     Result<std::size_t> prune(engine::TimePoint samples_before, engine::TimePoint delivered_before);
+
+    /// Keeps a new silence (matchers in their text form). Fails on a duplicate id or a silence
+    /// that does not end after it starts; the caller checks it with engine::check_silence() first.
+    Result<void> insert_silence(const engine::Silence& silence);
+    /// Every silence (nullopt), or those not ended at `not_ended_at` (ends_at > it), ordered by
+    /// start, then id. Expired silences stay in the table for audit.
+    Result<std::vector<engine::Silence>> list_silences(
+        std::optional<engine::TimePoint> not_ended_at);
+    /// One silence by id; nullopt when there is none.
+    Result<std::optional<engine::Silence>> get_silence(const std::string& id);
+    /// Ends silence `id` at `now`: ends_at becomes `now` and the row stays for audit. A silence
+    /// that had not started yet also gets its start moved to just before `now`, so the row still
+    /// ends after it starts. Says whether it was ended, had already ended or is unknown.
+    Result<SilenceEnd> end_silence(const std::string& id, engine::TimePoint now);
 
     /// Small named values (schema_version lives here too; do not overwrite it).
     Result<void> set_meta(const std::string& key, const std::string& value);

@@ -538,7 +538,7 @@ TEST_CASE("policy problems are reported per step", "[loader][rules]") {
   none: {}
   empty: { steps: [] }
   bad:
-    repeat: 2
+    repaet: 2
     steps:
       - after: later
         notify: []
@@ -555,7 +555,11 @@ TEST_CASE("policy problems are reported per step", "[loader][rules]") {
                      ":3:19: error: policy 'empty' > steps: expected a list of at least one step, "
                      "got a list; add e.g. - "
                      "notify: [ops-slack]");
-    require_diag(l.diags, path + ":5:5: error: policy 'bad': unknown key 'repeat'; allowed: steps");
+    require_diag(l.diags,
+                 path +
+                     ":5:5: error: policy 'bad': unknown key 'repaet' (did you mean 'repeat'?); "
+                     "allowed: steps, until, repeat, repeat_interval, resolves, group_by, "
+                     "group_wait, quiet_hours");
     require_diag(l.diags,
                  path +
                      ":7:16: error: policy 'bad' > step 1 > after: 'later' is not a duration; use "
@@ -572,7 +576,7 @@ TEST_CASE("policy problems are reported per step", "[loader][rules]") {
                  path +
                      ":10:9: error: policy 'bad' > step 2: unknown key 'notfy' (did you mean "
                      "'notify'?); allowed: after, "
-                     "notify, severity");
+                     "notify, severity, quiet_hours");
     require_diag(l.diags,
                  path +
                      ":9:9: error: policy 'bad' > step 2: missing required key 'notify'; list the "
