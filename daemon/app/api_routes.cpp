@@ -3,6 +3,7 @@
 #include "app/ack_links.hpp"
 #include "app/api_silences.hpp"
 #include "app/checked_config.hpp"
+#include "app/ops_routes.hpp"
 #include "app/push_parse.hpp"
 #include "store/store.hpp"
 
@@ -221,7 +222,9 @@ public:
         } else {
             config["last_reload"] = nullptr;
         }
+        config["last_refused_reload"] = refused_reload_json(b_);
         o["config"] = std::move(config);
+        o["rule_errors"] = rule_errors_json(b_);
 
         json::array plugins;
         for (const auto& p : checked.registry->plugins()) {
@@ -594,6 +597,7 @@ std::shared_ptr<api::Router> make_api_router(ApiBackend& backend) {
     router->add("POST", "/api/v1/notifications/{id}/retry", Access::Token, bind(&Routes::retry));
     router->add("POST", "/api/v1/samples", Access::Token, bind(&Routes::samples));
     add_silence_routes(*router, backend);
+    add_ops_routes(*router, backend);
     return router;
 }
 

@@ -18,6 +18,8 @@ namespace tocsin::app {
 
 struct CheckedConfig;
 class AckLinks;
+class SelfMetrics;
+class RuleActivity;
 
 /// Health of one source instance, as the collection loop sees it.
 struct SourceHealth {
@@ -87,6 +89,15 @@ public:
     /// Puts a dead letter back in the queue; `done` gets "" or an error, on the store thread.
     virtual void retry_notification(const std::string& id,
                                     std::function<void(std::string error)> done) = 0;
+
+    // For operating tocsin (ops_routes.hpp).
+    /// tocsin's own metrics (thread-safe; they outlive the store thread).
+    [[nodiscard]] virtual SelfMetrics& metrics() = 0;
+    /// When rules last ran and their last Lua errors.
+    [[nodiscard]] virtual const RuleActivity& rule_activity() const = 0;
+    /// The last refused reload since start; nullopt when none was refused.
+    [[nodiscard]] virtual std::optional<std::pair<engine::TimePoint, ReloadOutcome>>
+    last_refused_reload() const = 0;
 };
 
 /// The router with every endpoint; `backend` must outlive it.

@@ -5,10 +5,13 @@
 #include "app/api_routes.hpp"
 #include "app/checked_config.hpp"
 #include "app/delivery.hpp"
+#include "app/file_watch.hpp"
 #include "app/log.hpp"
 #include "app/notification_json.hpp"
 #include "app/reports.hpp"
+#include "app/rule_activity.hpp"
 #include "app/sd_notify.hpp"
+#include "app/self_metrics.hpp"
 #include "app/worker_pool.hpp"
 #include "engine/engine.hpp"
 #include "store/store.hpp"
@@ -23,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <unordered_map>
 
 namespace tocsin::app {
 namespace asio = boost::asio;
@@ -141,7 +145,10 @@ std::vector<engine::Sample> stored_history(const engine::Engine& engine,
 class Daemon final : public ApiBackend {
 public:
     explicit Daemon(RunOptions options)
-        : options_(std::move(options)), signals_(loop_), engine_timer_(loop_) {}
+        : options_(std::move(options)),
+          signals_(loop_),
+          engine_timer_(loop_),
+          watch_timer_(loop_) {}
 
     int run();
 
@@ -170,6 +177,12 @@ public:
     }
     void add_silence(engine::Silence silence, std::function<void(std::string)> done) override;
     void end_silence(const std::string& id, std::function<void(SilenceEnded)> done) override;
+    [[nodiscard]] SelfMetrics& metrics() override { return *metrics_; }
+    [[nodiscard]] const RuleActivity& rule_activity() const override { return activity_; }
+    [[nodiscard]] std::optional<std::pair<TimePoint, ReloadOutcome>> last_refused_reload()
+        const override {
+        return last_refused_reload_;
+    }
 
 private:
     bool start();
@@ -187,11 +200,29 @@ private:
     void commit(std::vector<engine::Sample> samples, engine::StepOutput out);
     void arm_engine_timer();
     void update_silences();
+    void watch_files();
+    void arm_watch();
+    /// Runs one engine call and records its duration in the step histogram.
+    template <class Step>
+    engine::StepOutput timed(Step&& step) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto out = step();
+        metrics_->step_duration.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        return out;
+    }
 
     RunOptions options_;
+    // Before the store thread's owner: API reads on the store thread use them.
+    std::unique_ptr<SelfMetrics> metrics_;
+    RuleActivity activity_;
+    std::unordered_map<std::string, std::size_t> kpi_rules_;  // rules per KPI, for the counter
+    std::optional<std::pair<TimePoint, ReloadOutcome>> last_refused_reload_;
     asio::io_context loop_;
     asio::signal_set signals_;
     asio::steady_timer engine_timer_;
+    asio::steady_timer watch_timer_;
+    FileWatch watch_;
     std::unique_ptr<WorkerPool> pool_;
     std::unique_ptr<store::Store> store_;
     std::unique_ptr<Delivery> delivery_;
@@ -281,10 +312,12 @@ bool Daemon::start() {
     }
     silences_ = std::move(silences).value();
     started_at_ = wall_now();
+    metrics_ = std::make_unique<SelfMetrics>(TOCSIN_VERSION, started_at_);
     pool_ = std::make_unique<WorkerPool>(kWorkerThreads, kWorkerQueue);
     DeliveryOptions delivery_options;
     delivery_options.sample_retention = rt->checked.loaded->config.retention;
     delivery_options.outbox_retention = rt->checked.loaded->config.retention;
+    delivery_options.metrics = metrics_.get();
     delivery_ = std::make_unique<Delivery>(*store_, *pool_, delivery_options);
     log::info("store",
               "restored {} active alert(s) and {} silence(s) from {}",
@@ -347,6 +380,7 @@ void Daemon::shutdown() {
     cancel_collections();
     engine_timer_.cancel();
     reports_.reset();
+    watch_timer_.cancel();
     if (pool_ && !pool_->stop(std::chrono::seconds(10))) {
         log::warning("tocsin",
                      "some plugin calls did not finish within 10s; stopping without them");
@@ -376,6 +410,7 @@ void Daemon::watch_signals() {
         if (reports_) {
             reports_->stop();
         }
+        watch_timer_.cancel();
         loop_.stop();
     });
 }
@@ -408,6 +443,9 @@ ReloadOutcome Daemon::reload() {
         ReloadOutcome refused{
             false, diags.render_json(), std::max<std::size_t>(1, diags.error_count())};
         last_reload_ = {wall_now(), refused};
+        last_refused_reload_ = last_reload_;
+        metrics_->reloads.inc({"refused"});
+        metrics_->last_reload_successful.set(0);
         return refused;
     }
     apply(std::move(rt), engine_->instances(), engine_->latest());
@@ -424,6 +462,8 @@ ReloadOutcome Daemon::reload() {
     sd_notify("READY=1\nSTATUS=running; configuration reloaded");
     ReloadOutcome done{true, diags.render_json(), 0};
     last_reload_ = {wall_now(), done};
+    metrics_->reloads.inc({"ok"});
+    metrics_->last_reload_successful.set(1);
     return done;
 }
 
@@ -439,17 +479,50 @@ void Daemon::apply(std::shared_ptr<Runtime> rt,
     // The Lua history helpers see the same samples as before: from the old engine on reload,
     // from the store at start-up.
     engine->preload(engine_ ? engine_->history() : stored_history(*engine, latest, now, *store_));
-    auto out = engine->restore(carried, now);
     // Silences before the latest values: an alert they hide must not fire to anyone new.
     std::erase_if(silences_, [&](const engine::Silence& s) { return s.expired_at(now); });
-    out.append(engine->set_silences(silences_, now));
-    out.append(engine->ingest(latest, now));
+    auto out = timed([&] {
+        auto restored = engine->restore(carried, now);
+        restored.append(engine->set_silences(silences_, now));
+        restored.append(engine->ingest(latest, now));
+        return restored;
+    });
     engine_ = std::move(engine);
     runtime_ = std::move(rt);
+    kpi_rules_ = rules_per_kpi(runtime_->checked.loaded->rules);
+    metrics_->configure(*runtime_->checked.loaded);
+    watch_files();
     delivery_->set_notifiers(runtime_->notifiers);
     commit({}, std::move(out));
     schedule_collections();
     arm_engine_timer();
+}
+
+/// `reload: {watch: true}`: polls the config's files on the loop and reloads when they changed
+/// (see FileWatch). Called whenever a configuration is applied, which also resets the baseline.
+void Daemon::watch_files() {
+    watch_timer_.cancel();
+    if (!runtime_->checked.loaded->config.reload.watch) {
+        return;
+    }
+    watch_.reset(*runtime_->checked.loaded);
+    arm_watch();
+}
+
+void Daemon::arm_watch() {
+    watch_timer_.expires_after(runtime_->checked.loaded->config.reload.watch_interval);
+    watch_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || !engine_) {
+            return;
+        }
+        if (watch_.poll()) {
+            log::info("tocsin", "configuration files changed; reloading");
+            if (reload().ok) {
+                return;  // apply() started watching the new configuration's files
+            }
+        }
+        arm_watch();
+    });
 }
 
 void Daemon::schedule_collections() {
@@ -541,9 +614,14 @@ void Daemon::on_collected(const CollectGroupPtr& group,
         log::debug(component, "collected {} sample(s)", samples.size());
     }
     const bool up = record_source_health(group, result ? nullptr : &result.error());
+    metrics_->source_collections.inc({group->source});
+    if (!result) {
+        metrics_->source_errors.inc({group->source});
+    }
+    metrics_->source_up.set({group->source}, up ? 1.0 : 0.0);
     samples.push_back(
         engine::Sample{kSourceUpKpi, {{"source", group->source}}, up ? 1.0 : 0.0, wall_now()});
-    auto out = engine_->ingest(samples, wall_now());
+    auto out = timed([&] { return engine_->ingest(samples, wall_now()); });
     commit(std::move(samples), std::move(out));
     arm_engine_timer();
 }
@@ -697,7 +775,7 @@ PushOutcome Daemon::push(std::vector<engine::Sample> samples, std::vector<std::s
     outcome.accepted = samples.size();
     outcome.rejected = std::move(rejected);
     if (!samples.empty()) {
-        auto out = engine_->ingest(samples, wall_now());
+        auto out = timed([&] { return engine_->ingest(samples, wall_now()); });
         commit(std::move(samples), std::move(out));
         arm_engine_timer();
     }
@@ -708,6 +786,8 @@ void Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out)
     if (samples.empty() && out.empty()) {
         return;
     }
+    metrics_->observe_step(samples, out, kpi_rules_);
+    activity_.observe_step(samples, out, wall_now());
     store::Batch batch;
     batch.samples = std::move(samples);
     for (auto& d : out.derived) {
@@ -772,7 +852,7 @@ void Daemon::arm_engine_timer() {
         if (ec || !engine_) {
             return;
         }
-        auto out = engine_->advance(wall_now());
+        auto out = timed([&] { return engine_->advance(wall_now()); });
         commit({}, std::move(out));
         arm_engine_timer();
     });

@@ -2,6 +2,7 @@
 
 #include "app/log.hpp"
 #include "app/notification_json.hpp"
+#include "app/self_metrics.hpp"
 #include "engine/engine.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -313,6 +314,7 @@ struct Delivery::Impl {
         busy.erase(item.notifier);
         const auto now = wall_now();
         const std::string component = "notify '" + item.notifier + "'";
+        count(item.notifier, result.status == TOCSIN_OK ? kNotifySent : kNotifyFailed);
         if (result.status == TOCSIN_OK) {
             if (auto r = store.mark_delivered(item.id, now, result.detail); !r) {
                 log::error(
@@ -330,8 +332,10 @@ struct Delivery::Impl {
                       item.id,
                       result.detail);
         } else if (should_reroute(item, result, now)) {
+            count(item.notifier, kNotifyRerouted);
             reroute(item, result.detail, now);
         } else if (result.status == TOCSIN_RETRY && now - item.created_at < options.give_up_after) {
+            count(item.notifier, kNotifyRetried);
             const auto wait = backoff(item.attempts, result.retry_after_ms);
             if (auto r = store.mark_retry(item.id, now + wait, result.detail); !r) {
                 log::error("store", "cannot record retry of '{}': {}", item.id, r.error().text());
@@ -405,7 +409,14 @@ struct Delivery::Impl {
                      copy.id);
     }
 
+    void count(const std::string& notifier, const char* result) const {
+        if (options.metrics != nullptr) {
+            options.metrics->notification(notifier, result);
+        }
+    }
+
     void record_failure(const store::OutboxItem& item, const std::string& why) {
+        count(item.notifier, kNotifyDead);
         if (auto r = store.mark_failed(item.id, wall_now(), why); !r) {
             log::error("store", "cannot record failure of '{}': {}", item.id, r.error().text());
         }

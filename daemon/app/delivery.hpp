@@ -36,12 +36,15 @@ struct NotifierHandle {
 };
 using NotifierMap = std::map<std::string, NotifierHandle>;
 
+class SelfMetrics;
+
 struct DeliveryOptions {
     engine::Duration initial_backoff{std::chrono::seconds(1)};
     engine::Duration max_backoff{std::chrono::minutes(5)};
     engine::Duration give_up_after{std::chrono::hours(24)};
     engine::Duration sample_retention{std::chrono::hours(24 * 35)};
     engine::Duration outbox_retention{std::chrono::hours(24 * 7)};
+    SelfMetrics* metrics = nullptr;  // counts every attempt's result when set
 };
 
 class Delivery {

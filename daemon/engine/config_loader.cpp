@@ -25,11 +25,13 @@ const std::vector<std::string> kTopKeys{"state_dir",
                                         "timezone",
                                         "retention",
                                         "api",
+                                        "reload",
                                         "sources",
                                         "notifiers",
                                         "routes",
                                         "default_policy"};
 const std::vector<std::string> kApiKeys{"listen", "token_file", "external_url"};
+const std::vector<std::string> kReloadKeys{"watch", "watch_interval"};
 const std::vector<std::string> kRouteKeys{"match", "match_re", "policy", "continue"};
 
 const Field* find(const std::vector<Field>& fields, const std::string& key) {
@@ -96,6 +98,8 @@ public:
                 }
             } else if (f.key == "api") {
                 parse_api(f);
+            } else if (f.key == "reload") {
+                parse_reload(f);
             } else if (f.key == "sources") {
                 parse_instances(f, "source", c_.sources);
             } else if (f.key == "notifiers") {
@@ -131,6 +135,31 @@ private:
             return std::nullopt;
         }
         return d;
+    }
+
+    void parse_reload(const Field& f) {
+        auto fields = r_.fields(f.node, f.loc, "reload");
+        if (!fields) {
+            return;
+        }
+        c_.reload.loc = f.key_loc;
+        r_.check_keys(*fields, kReloadKeys, "reload");
+        for (const Field& k : *fields) {
+            const std::string path = join_path("reload", k.key);
+            if (k.key == "watch") {
+                if (auto s = r_.literal(k, path)) {
+                    if (*s == "true" || *s == "false") {
+                        c_.reload.watch = *s == "true";
+                    } else {
+                        r_.error(k.loc, path, "must be true or false");
+                    }
+                }
+            } else if (k.key == "watch_interval") {
+                if (auto d = positive_duration(k, path)) {
+                    c_.reload.watch_interval = *d;
+                }
+            }
+        }
     }
 
     void parse_api(const Field& f) {

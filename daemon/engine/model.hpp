@@ -91,6 +91,13 @@ struct ApiConfig {
     SourceLoc loc;
 };
 
+/// `reload:` in tocsin.yaml: reload by itself when the config or rule files change.
+struct ReloadConfig {
+    bool watch = false;
+    Duration watch_interval{std::chrono::seconds(2)};  // how often the files are looked at
+    SourceLoc loc;
+};
+
 /// tocsin.yaml. Paths are made absolute against the config file's folder by the loader.
 struct Config {
     std::string file;
@@ -100,6 +107,7 @@ struct Config {
     std::string timezone = "UTC";
     Duration retention{std::chrono::hours(24 * 35)};  // `retention:` of KPI sample history
     ApiConfig api;
+    ReloadConfig reload;
     std::vector<PluginInstanceConfig> sources;
     std::vector<PluginInstanceConfig> notifiers;
     std::vector<Route> routes;

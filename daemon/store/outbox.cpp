@@ -124,6 +124,24 @@ Result<std::optional<engine::TimePoint>> Store::next_outbox_due() {
     return std::optional<engine::TimePoint>(from_unix_ms(select.column_int(0)));
 }
 
+Result<Store::OutboxSummary> Store::outbox_summary() {
+    BOOST_OUTCOME_TRY(auto select,
+                      db_->prepare("SELECT count(*) FILTER (WHERE state = 'pending'), "
+                                   "count(*) FILTER (WHERE state = 'failed'), "
+                                   "min(created_ms) FILTER (WHERE state = 'pending') FROM outbox "
+                                   "WHERE state IN ('pending', 'failed')"));
+    BOOST_OUTCOME_TRY(const bool row, select.step());
+    OutboxSummary summary;
+    if (row) {
+        summary.pending = static_cast<std::size_t>(select.column_int(0));
+        summary.failed = static_cast<std::size_t>(select.column_int(1));
+        if (!select.is_null(2)) {
+            summary.oldest_pending = from_unix_ms(select.column_int(2));
+        }
+    }
+    return summary;
+}
+
 Result<std::vector<OutboxItem>> Store::list_outbox(std::optional<OutboxState> state,
                                                    std::size_t limit) {
     // ?1 NULL selects every state.

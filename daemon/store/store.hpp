@@ -114,6 +114,14 @@ public:
     Result<std::vector<OutboxItem>> due_outbox(engine::TimePoint now, std::size_t limit);
     /// The earliest next_attempt_at of pending items, to arm the outbox timer; nullopt if none.
     Result<std::optional<engine::TimePoint>> next_outbox_due();
+    /// Counts for the self-metrics: pending and failed items, and the oldest pending one's
+    /// created_at (nullopt when nothing is pending).
+    struct OutboxSummary {
+        std::size_t pending = 0;
+        std::size_t failed = 0;
+        std::optional<engine::TimePoint> oldest_pending;
+    };
+    Result<OutboxSummary> outbox_summary();
     /// Items in any state (nullopt) or one state, newest first; at most `limit` (0: no limit).
     Result<std::vector<OutboxItem>> list_outbox(std::optional<OutboxState> state,
                                                 std::size_t limit);

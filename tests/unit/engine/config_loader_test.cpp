@@ -205,7 +205,8 @@ api: { listen: localhost, token_fle: x }
         run.diags,
         path +
             ":1:1: error: unknown key 'timezon' (did you mean 'timezone'?); allowed: state_dir, "
-            "plugin_dirs, rule_files, timezone, retention, api, sources, notifiers, routes, "
+            "plugin_dirs, rule_files, timezone, retention, api, reload, sources, notifiers, "
+            "routes, "
             "default_policy");
     require_diag(run.diags,
                  path + ":2:12: error: retention: 'forever' is not a duration; use e.g. 30s or 2m");
