@@ -317,7 +317,7 @@ ON CONFLICT (id) DO NOTHING
                               .bind(12, item.last_detail)
                               .run());
     }
-    return boost::outcome_v2::success();
+    return write_held(batch);
 }
 
 Result<std::vector<engine::AlertInstance>> Store::load_instances() {
