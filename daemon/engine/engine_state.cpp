@@ -317,8 +317,10 @@ void Engine::Impl::run_steps(Slot& slot, TimePoint at, Ctx& ctx) {
     bool any = false;
     for (const std::string& notifier : reached) {
         a.inst.notified.push_back(notifier);
-        if (emit(a, &rule_of(slot), NotificationKind::Firing, notifier, Severity::None, {}, ctx) ==
-            Sent::Dropped) {
+        // A flapping alert's first news says that it flaps: the one message it gets.
+        const NotificationKind kind =
+            a.inst.flapping ? NotificationKind::Flapping : NotificationKind::Firing;
+        if (emit(a, &rule_of(slot), kind, notifier, Severity::None, {}, ctx) == Sent::Dropped) {
             a.inst.notified.pop_back();  // quiet hours dropped it: this notifier was not told
         } else {
             any = true;
@@ -416,6 +418,22 @@ void Engine::Impl::refresh_silences(Ctx& ctx) {
                 a.inst.silenced_by = id;
             } else if (a.inst.state == AlertState::Firing) {
                 run_steps(slot, ctx.now, ctx);  // also sets silenced_by
+                // Those told before the silence hear of a severity change it hid.
+                const Severity told = a.inst.notified_severity;
+                if (told != Severity::None && told != a.inst.severity && !a.inst.flapping) {
+                    for (const std::string& notifier : a.inst.notified) {
+                        if (!holds_firing(a, notifier)) {
+                            emit(a,
+                                 &rule_of(slot),
+                                 NotificationKind::SeverityChange,
+                                 notifier,
+                                 told,
+                                 {},
+                                 ctx);
+                        }
+                    }
+                    a.inst.notified_severity = a.inst.severity;
+                }
                 reschedule(slot);
             } else {
                 a.inst.silenced_by = id;

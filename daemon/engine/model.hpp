@@ -203,8 +203,8 @@ struct NoData {
 /// evaluations (newer changes weigh more); above `high` the alert is flapping, below `low` it has
 /// settled.
 struct Flapping {
-    double low = 0.25;
-    double high = 0.5;
+    double low = 0.25;  // Icinga's defaults
+    double high = 0.30;
     SourceLoc loc;
 };
 

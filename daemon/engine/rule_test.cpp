@@ -49,10 +49,42 @@ public:
         for (const auto& [key, inst] : store_) {
             persisted.push_back(inst);
         }
+        std::vector<HeldBatch> held;
+        for (const auto& [key, batch] : held_) {
+            held.push_back(batch);
+        }
         engine_ = std::make_unique<Engine>(loaded_, t);
         // As the daemon does at start-up: the history helpers get what the store kept.
         engine_->preload(stored_samples_);
         apply(engine_->restore(std::move(persisted), t));
+        engine_->restore_held(std::move(held));
+        apply(engine_->set_silences(silences_, t));
+    }
+
+    /// As a reload of an unchanged configuration at `t`: a new engine takes over the old one's
+    /// state in memory.
+    void reload(TimePoint t) {
+        auto next = std::make_unique<Engine>(loaded_, t);
+        next->preload(engine_->history());
+        StepOutput out = next->restore(engine_->instances(), t);
+        next->restore_held(engine_->held());
+        out.append(next->set_silences(silences_, t));
+        engine_ = std::move(next);
+        apply(std::move(out));
+    }
+
+    void silence(const TestEvent& e, TimePoint t) {
+        Silence s;
+        s.id = "test-silence-" + std::to_string(silences_.size() + 1);
+        s.matchers = e.matchers;
+        s.starts_at = t;
+        s.ends_at = t + e.for_duration.value_or(Duration{0});
+        s.author = e.author;
+        s.comment = e.comment;
+        s.created_at = t;
+        s.calendar = e.calendar;
+        silences_.push_back(std::move(s));
+        apply(engine_->set_silences(silences_, t));
     }
 
     /// Acknowledges the firing instance of `e.alert` whose series labels include `e.labels`;
@@ -102,11 +134,20 @@ private:
         for (const auto& key : out.removed) {
             store_.erase(key);
         }
+        for (auto& b : out.held) {
+            std::string key = b.key;
+            held_[std::move(key)] = std::move(b);
+        }
+        for (const auto& key : out.released) {
+            held_.erase(key);
+        }
     }
 
     std::shared_ptr<const LoadedConfig> loaded_;
     std::unique_ptr<Engine> engine_;
     std::map<std::string, AlertInstance> store_;
+    std::map<std::string, HeldBatch> held_;
+    std::vector<Silence> silences_;
     std::vector<Sample> stored_samples_;  // what the store's sample history would hold
 };
 
@@ -119,7 +160,9 @@ Outcome simulate(const TestFile& file, const TestCase& c) {
     // Everything that happens, by offset: samples grouped per instant, restarts flagged.
     struct Moment {
         bool restart = false;
+        bool reload = false;
         std::vector<const TestEvent*> acks;
+        std::vector<const TestEvent*> silences;
         std::vector<Sample> samples;
     };
     std::map<Duration, Moment> timeline;
@@ -132,10 +175,19 @@ Outcome simulate(const TestFile& file, const TestCase& c) {
         last = std::max(last, s.last_slot);
     }
     for (const auto& e : c.events) {
-        if (e.kind == EventKind::Restart) {
-            timeline[e.at].restart = true;
-        } else {
-            timeline[e.at].acks.push_back(&e);
+        switch (e.kind) {
+            case EventKind::Restart:
+                timeline[e.at].restart = true;
+                break;
+            case EventKind::Reload:
+                timeline[e.at].reload = true;
+                break;
+            case EventKind::Ack:
+                timeline[e.at].acks.push_back(&e);
+                break;
+            case EventKind::Silence:
+                timeline[e.at].silences.push_back(&e);
+                break;
         }
         last = std::max(last, e.at);
     }
@@ -150,6 +202,12 @@ Outcome simulate(const TestFile& file, const TestCase& c) {
         run.run_until(t);
         if (moment.restart) {
             run.restart(t);
+        }
+        if (moment.reload) {
+            run.reload(t);
+        }
+        for (const TestEvent* silence : moment.silences) {
+            run.silence(*silence, t);
         }
         if (!moment.samples.empty()) {
             run.ingest(moment.samples, t);
@@ -175,6 +233,9 @@ bool matches(const Expectation& e, const Notification& n, TimePoint start) {
         return false;
     }
     if (e.summary && *e.summary != n.summary) {
+        return false;
+    }
+    if (e.alerts && *e.alerts != std::max<std::size_t>(1, n.members.size())) {
         return false;
     }
     if (e.labels) {

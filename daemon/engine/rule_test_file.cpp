@@ -1,5 +1,6 @@
 #include "engine/rule_test_file.hpp"
 
+#include "engine/calendar_parser.hpp"
 #include "engine/loader.hpp"
 #include "engine/yaml_util.hpp"
 
@@ -19,17 +20,19 @@ using yaml::Field;
 using yaml::join_path;
 
 const std::vector<std::string> kTopKeys{
-    "rule_files", "notifiers", "routes", "default_policy", "sources", "start", "tests"};
+    "rule_files", "notifiers", "routes", "default_policy", "sources", "start", "timezone", "tests"};
 const std::vector<std::string> kRouteKeys{"match", "match_re", "policy"};
 const std::vector<std::string> kCaseKeys{"name", "until", "series", "events", "expect"};
 const std::vector<std::string> kSeriesKeys{
     "kpi", "labels", "interval", "offset", "values", "samples"};
 const std::vector<std::string> kSampleKeys{"at", "value"};
-const std::vector<std::string> kEventKeys{"at", "restart", "ack"};
+const std::vector<std::string> kEventKeys{"at", "restart", "reload", "ack", "silence"};
+const std::vector<std::string> kSilenceKeys{"matchers", "for", "calendar", "author", "comment"};
 const std::vector<std::string> kAckKeys{"alert", "labels", "author", "comment", "for"};
 const std::vector<std::string> kExpectKeys{
-    "at", "alert", "kind", "severity", "notifier", "labels", "summary"};
-const std::vector<std::string> kKinds{"firing", "severity_change", "resolved"};
+    "at", "alert", "kind", "severity", "notifier", "labels", "summary", "alerts"};
+const std::vector<std::string> kKinds{
+    "firing", "severity_change", "reminder", "acknowledged", "resolved", "digest", "flapping"};
 const std::vector<std::string> kSeverities{"warning", "critical"};
 
 /// 2026-01-01T00:00:00Z, the virtual clock's default start.
@@ -89,6 +92,7 @@ private:
                     TestFile& file);
     void parse_series(const std::vector<Field>& fields, const std::string& path, TestSeries& s);
     bool parse_ack(const Field& f, const std::string& path, TestEvent& e);
+    bool parse_silence(const Field& f, const std::string& path, TestEvent& e);
     void parse_expect(const std::vector<Field>& fields,
                       const SourceLoc& loc,
                       const std::string& path,
@@ -216,6 +220,36 @@ bool Parser::parse_ack(const Field& f, const std::string& path, TestEvent& e) {
         } else if (g.key == "for") {
             e.for_duration = r_.duration(g, p);
             ok = ok && e.for_duration.has_value();
+        }
+    }
+    return ok;
+}
+
+bool Parser::parse_silence(const Field& f, const std::string& path, TestEvent& e) {
+    const auto fields = r_.fields(f.node, f.loc, path);
+    if (!fields) {
+        return false;
+    }
+    r_.check_keys(*fields, kSilenceKeys, path);
+    bool ok =
+        require(*fields, "matchers", f.loc, path, "say which alerts it hides, e.g. {team: growth}");
+    ok = require(*fields, "for", f.loc, path, "say how long it lasts, e.g. for: 2h") && ok;
+    e.author = "test";
+    for (const Field& g : *fields) {
+        const std::string p = join_path(path, g.key);
+        if (g.key == "matchers") {
+            auto m = parse_matchers(r_, g, p);
+            ok = ok && m.has_value();
+            e.matchers = std::move(m).value_or(std::vector<Matcher>{});
+        } else if (g.key == "for") {
+            e.for_duration = r_.duration(g, p);
+            ok = ok && e.for_duration.has_value();
+        } else if (g.key == "calendar" || g.key == "author" || g.key == "comment") {
+            const auto s = r_.string(g, p);
+            ok = ok && s.has_value();
+            (g.key == "calendar" ? e.calendar
+             : g.key == "author" ? e.author
+                                 : e.comment) = s.value_or("");
         }
     }
     return ok;
@@ -447,6 +481,13 @@ void Parser::parse_expect(const std::vector<Field>& fields,
             e.labels = labels(f, p);
         } else if (f.key == "summary") {
             e.summary = r_.string(f, p);
+        } else if (f.key == "alerts") {
+            const auto n = r_.number(f, p);
+            if (n && (*n < 1 || *n != static_cast<double>(static_cast<std::size_t>(*n)))) {
+                r_.error(f.loc, p, "expected how many alerts the notification lists, e.g. 50");
+            } else if (n) {
+                e.alerts = static_cast<std::size_t>(*n);
+            }
         }
     }
 }
@@ -490,44 +531,50 @@ void Parser::parse_case(const YAML::Node& item,
                          }
                      });
         } else if (f.key == "events") {
-            each_map(f,
-                     p,
-                     kEventKeys,
-                     [&](const std::vector<Field>& ef, const SourceLoc& el, const std::string& ep) {
-                         TestEvent e;
-                         bool ok = require(ef, "at", el, ep, "give the event's time, e.g. at: 7h");
-                         const bool is_ack = std::any_of(
-                             ef.begin(), ef.end(), [](const Field& g) { return g.key == "ack"; });
-                         if (!is_ack) {
-                             ok = require(ef,
-                                          "restart",
-                                          el,
-                                          ep,
-                                          "an event is restart: true or ack: {alert: ...}") &&
-                                  ok;
-                         }
-                         for (const Field& g : ef) {
-                             if (g.key == "at") {
-                                 const auto d = when(g, join_path(ep, "at"));
-                                 ok = ok && d.has_value();
-                                 e.at = d.value_or(Duration{0});
-                             } else if (g.key == "ack") {
-                                 e.kind = EventKind::Ack;
-                                 ok = parse_ack(g, join_path(ep, "ack"), e) && ok;
-                             } else if (g.key == "restart") {
-                                 const auto s = r_.string(g, join_path(ep, "restart"));
-                                 if (s && *s != "true") {
-                                     r_.error(g.loc,
-                                              join_path(ep, "restart"),
-                                              "expected true; leave the event out otherwise");
-                                     ok = false;
-                                 }
-                             }
-                         }
-                         if (ok) {
-                             c.events.push_back(e);
-                         }
-                     });
+            each_map(
+                f,
+                p,
+                kEventKeys,
+                [&](const std::vector<Field>& ef, const SourceLoc& el, const std::string& ep) {
+                    TestEvent e;
+                    bool ok = require(ef, "at", el, ep, "give the event's time, e.g. at: 7h");
+                    const bool has_kind = std::any_of(ef.begin(), ef.end(), [](const Field& g) {
+                        return g.key == "ack" || g.key == "silence" || g.key == "reload" ||
+                               g.key == "restart";
+                    });
+                    if (!has_kind) {
+                        r_.error(el,
+                                 ep,
+                                 "an event is restart: true, reload: true, ack: {alert: ...} "
+                                 "or silence: {matchers: ..., for: ...}");
+                        ok = false;
+                    }
+                    for (const Field& g : ef) {
+                        if (g.key == "at") {
+                            const auto d = when(g, join_path(ep, "at"));
+                            ok = ok && d.has_value();
+                            e.at = d.value_or(Duration{0});
+                        } else if (g.key == "ack") {
+                            e.kind = EventKind::Ack;
+                            ok = parse_ack(g, join_path(ep, "ack"), e) && ok;
+                        } else if (g.key == "silence") {
+                            e.kind = EventKind::Silence;
+                            ok = parse_silence(g, join_path(ep, "silence"), e) && ok;
+                        } else if (g.key == "restart" || g.key == "reload") {
+                            e.kind = g.key == "restart" ? EventKind::Restart : EventKind::Reload;
+                            const auto s = r_.string(g, join_path(ep, g.key));
+                            if (s && *s != "true") {
+                                r_.error(g.loc,
+                                         join_path(ep, g.key),
+                                         "expected true; leave the event out otherwise");
+                                ok = false;
+                            }
+                        }
+                    }
+                    if (ok) {
+                        c.events.push_back(e);
+                    }
+                });
         } else if (f.key == "expect") {
             each_map(f,
                      p,
@@ -581,6 +628,10 @@ std::optional<TestFile> Parser::run(int& cases_seen) {
                          "'" + *s + "' is not an RFC 3339 time; use e.g. 2026-01-05T00:00:00Z");
             }
             start_ = t.value_or(kDefaultStart);
+        } else if (f.key == "timezone") {
+            if (auto zone = parse_timezone(r_, f, "timezone")) {
+                config.timezone = *zone;
+            }
         }
     }
     for (const Field& f : *fields) {

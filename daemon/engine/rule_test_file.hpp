@@ -2,6 +2,7 @@
 
 #include "engine/alert.hpp"
 #include "engine/diagnostics.hpp"
+#include "engine/matcher.hpp"
 #include "engine/model.hpp"
 #include "engine/time.hpp"
 
@@ -26,7 +27,7 @@ struct TestSeries {
     Duration last_slot{0};  // the last slot of `values`, empty ones included (time advances)
 };
 
-enum class EventKind { Restart, Ack };
+enum class EventKind { Restart, Reload, Ack, Silence };
 
 struct TestEvent {
     Duration at{0};
@@ -36,7 +37,10 @@ struct TestEvent {
     Labels labels;
     std::string author;
     std::string comment;
-    std::optional<Duration> for_duration;  // the acknowledgement runs out after this
+    std::optional<Duration> for_duration;  // the acknowledgement (or silence) runs out after this
+    // Silence: who and what it hides; it starts at `at` and ends after `for_duration`.
+    std::vector<Matcher> matchers;
+    std::string calendar;  // a recurring silence: active only while this calendar is in
 };
 
 struct Expectation {
@@ -47,6 +51,7 @@ struct Expectation {
     std::string notifier;
     std::optional<Labels> labels;
     std::optional<std::string> summary;
+    std::optional<std::size_t> alerts;  // how many alerts the notification lists (a batch)
 };
 
 struct TestCase {
