@@ -14,6 +14,7 @@
 #include "app/self_metrics.hpp"
 #include "app/worker_pool.hpp"
 #include "engine/engine.hpp"
+#include "engine/timezone.hpp"
 #include "store/store.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -191,6 +192,7 @@ private:
     void watch_signals();
     void apply(std::shared_ptr<Runtime> rt,
                const std::vector<engine::AlertInstance>& carried,
+               std::vector<engine::HeldBatch> held,
                const std::vector<engine::Sample>& latest);
     void schedule_collections();
     void cancel_collections();
@@ -241,6 +243,7 @@ private:
     // Silences not yet ended, by start then id (the store keeps every one). Each new engine (start,
     // reload) gets them, and every change goes to the store before the engine hears of it.
     std::vector<engine::Silence> silences_;
+    std::optional<engine::TimeZone> zone_;  // the config's `timezone`, for times in messages
 };
 
 int Daemon::run() {
@@ -299,16 +302,22 @@ bool Daemon::start() {
     auto instances = store_->load_instances();
     auto latest = store_->latest_samples();
     auto silences = store_->list_silences(wall_now());
+    auto held = store_->load_held();
     // Read before the store thread starts, which then owns the connection.
     const auto report_runs = load_report_runs(*store_, rt->checked.loaded->rules.reports);
-    if (!instances || !latest || !silences) {
+    if (!instances || !latest || !silences || !held) {
         log::critical("store",
                       "cannot read saved state: {}; not starting",
-                      (!instances ? instances.error()
-                       : !latest  ? latest.error()
-                                  : silences.error())
+                      (!instances  ? instances.error()
+                       : !latest   ? latest.error()
+                       : !silences ? silences.error()
+                                   : held.error())
                           .text());
         return false;
+    }
+    // A damaged row loses one batch, not the daemon: every other alert still goes out.
+    for (const auto& why : held.value().damaged) {
+        log::error("store", "{}; delete the row or restore state.db from a backup", why);
     }
     silences_ = std::move(silences).value();
     started_at_ = wall_now();
@@ -320,11 +329,12 @@ bool Daemon::start() {
     delivery_options.metrics = metrics_.get();
     delivery_ = std::make_unique<Delivery>(*store_, *pool_, delivery_options);
     log::info("store",
-              "restored {} active alert(s) and {} silence(s) from {}",
+              "restored {} active alert(s), {} held batch(es) and {} silence(s) from {}",
               instances.value().size(),
+              held.value().batches.size(),
               silences_.size(),
               store_->path());
-    apply(std::move(rt), instances.value(), latest.value());
+    apply(std::move(rt), instances.value(), std::move(held.value().batches), latest.value());
     delivery_->start();
     if (!start_api()) {
         return false;
@@ -448,7 +458,7 @@ ReloadOutcome Daemon::reload() {
         metrics_->last_reload_successful.set(0);
         return refused;
     }
-    apply(std::move(rt), engine_->instances(), engine_->latest());
+    apply(std::move(rt), engine_->instances(), engine_->held(), engine_->latest());
     if (api_) {
         api_->update(router_, runtime_->checked.api_token);
     }
@@ -467,11 +477,13 @@ ReloadOutcome Daemon::reload() {
     return done;
 }
 
-/// Swaps in a runtime: a new engine restores the carried alert state (from the store at start-up,
-/// from the old engine on reload), re-evaluates the latest values under the new rules, and the
-/// collections restart.
+/// Swaps in a runtime: a new engine restores the carried alert state and held batches (from the
+/// store at start-up, from the old engine on reload), re-evaluates the latest values under the
+/// new rules, and the collections restart. Batches already due go out at the engine timer, which
+/// is armed at once.
 void Daemon::apply(std::shared_ptr<Runtime> rt,
                    const std::vector<engine::AlertInstance>& carried,
+                   std::vector<engine::HeldBatch> held,
                    const std::vector<engine::Sample>& latest) {
     cancel_collections();
     const auto now = wall_now();
@@ -483,6 +495,7 @@ void Daemon::apply(std::shared_ptr<Runtime> rt,
     std::erase_if(silences_, [&](const engine::Silence& s) { return s.expired_at(now); });
     auto out = timed([&] {
         auto restored = engine->restore(carried, now);
+        engine->restore_held(std::move(held));
         restored.append(engine->set_silences(silences_, now));
         restored.append(engine->ingest(latest, now));
         return restored;
@@ -492,6 +505,7 @@ void Daemon::apply(std::shared_ptr<Runtime> rt,
     kpi_rules_ = rules_per_kpi(runtime_->checked.loaded->rules);
     metrics_->configure(*runtime_->checked.loaded);
     watch_files();
+    zone_ = engine::TimeZone::find(runtime_->checked.loaded->config.timezone);
     delivery_->set_notifiers(runtime_->notifiers);
     commit({}, std::move(out));
     schedule_collections();
@@ -806,6 +820,8 @@ void Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out)
     }
     batch.upserted = std::move(out.upserted);
     batch.removed = std::move(out.removed);
+    batch.held = std::move(out.held);
+    batch.released = std::move(out.released);
     for (auto& n : out.notifications) {
         if (n.alert == kSourceDownAlert && n.description.empty()) {
             auto source = n.labels.find("source");
@@ -814,26 +830,42 @@ void Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out)
                 n.description = "last error: " + h->second.last_error;
             }
         }
-        log::info("alert '" + n.alert + "'",
-                  "{} {} (value {:.6g}) -> notifier '{}'",
-                  engine::to_string(n.kind),
-                  engine::to_string(n.severity),
-                  n.value,
-                  n.notifier);
+        if (n.members.empty()) {
+            log::info("alert '" + n.alert + "'",
+                      "{} {} (value {:.6g}) -> notifier '{}'",
+                      engine::to_string(n.kind),
+                      engine::to_string(n.severity),
+                      n.value,
+                      n.notifier);
+        } else {
+            log::info("alert '" + n.alert + "'",
+                      "{} batch of {} alert(s) -> notifier '{}'",
+                      engine::to_string(n.kind),
+                      n.members.size(),
+                      n.notifier);
+        }
         store::OutboxItem item;
         item.id = n.id;
         item.notifier = n.notifier;
         item.alert = n.alert;
         item.fingerprint = n.fingerprint;
         item.kind = engine::to_string(n.kind);
-        std::string ack_url;
-        if (!external_url_.empty() && (n.kind == engine::NotificationKind::Firing ||
-                                       n.kind == engine::NotificationKind::SeverityChange ||
-                                       n.kind == engine::NotificationKind::Reminder)) {
-            ack_url = ack_links_->url(
-                external_url_, n.fingerprint, n.starts_at, n.at + AckLinks::kLifetime);
+        RenderOptions render;
+        render.external_url = external_url_;
+        render.zone = zone_;
+        if (!external_url_.empty()) {
+            // One link per alert, members of a batch included; the link outlives the sending.
+            const TimePoint expires = n.at + AckLinks::kLifetime;
+            render.ack_url = [this, expires](const engine::Notification& one) {
+                const bool actionable = one.kind == engine::NotificationKind::Firing ||
+                                        one.kind == engine::NotificationKind::SeverityChange ||
+                                        one.kind == engine::NotificationKind::Reminder;
+                return actionable
+                           ? ack_links_->url(external_url_, one.fingerprint, one.starts_at, expires)
+                           : std::string();
+            };
         }
-        item.payload_json = render_notification_json(n, external_url_, ack_url);
+        item.payload_json = render_notification_json(n, render);
         item.created_at = n.at;
         item.next_attempt_at = n.at;
         batch.outbox.push_back(std::move(item));

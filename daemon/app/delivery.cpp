@@ -108,6 +108,19 @@ struct Delivery::Impl {
             group.removed.insert(group.removed.end(), b.removed.begin(), b.removed.end());
             group.outbox.insert(group.outbox.end(), b.outbox.begin(), b.outbox.end());
             group.meta.insert(group.meta.end(), b.meta.begin(), b.meta.end());
+            // Held batches merge to their net effect (the later step wins), so a key is never in
+            // both lists: a batch sent and held again ends up held, one held and sent ends gone.
+            for (const auto& h : b.held) {
+                std::erase(group.released, h.key);
+                std::erase_if(group.held,
+                              [&](const engine::HeldBatch& g) { return g.key == h.key; });
+                group.held.push_back(h);
+            }
+            for (const auto& key : b.released) {
+                std::erase_if(group.held, [&](const engine::HeldBatch& g) { return g.key == key; });
+                std::erase(group.released, key);
+                group.released.push_back(key);
+            }
             removed.insert(b.removed.begin(), b.removed.end());
             samples += b.samples.size();
             ++taken;

@@ -1,5 +1,6 @@
 #include "app/message.hpp"
 
+#include "app/batch_message.hpp"
 #include "app/report_message.hpp"
 #include "engine/format.hpp"
 
@@ -83,7 +84,8 @@ std::string title_of(const engine::Notification& n) {
         case NotificationKind::Report:
             return fmt::format("[REPORT] {}", n.report);
         case NotificationKind::Flapping:
-            return fmt::format("[{} FLAPPING] {}: {}", sev, n.alert, what);
+            return fmt::format(
+                "[FLAPPING] {} is flapping ({}): {}", n.alert, engine::to_string(n.severity), what);
     }
     return n.alert;
 }
@@ -97,6 +99,12 @@ std::string short_of(const engine::Notification& n, const std::string& ack_url) 
             break;
         case NotificationKind::Acknowledged:
             s = fmt::format("ACK {} by {}", n.alert, n.ack ? n.ack->author : "?");
+            break;
+        case NotificationKind::Flapping:
+            s = fmt::format("FLAPPING {}: {} {}; quiet until it settles",
+                            n.alert,
+                            n.kpi,
+                            n.nodata ? "no data" : value_text(n, n.value));
             break;
         default: {
             const std::string sev = n.severity == engine::Severity::Critical ? "CRIT" : "WARN";
@@ -115,9 +123,14 @@ std::string short_of(const engine::Notification& n, const std::string& ack_url) 
 
 }  // namespace
 
-Message compose_message(const engine::Notification& n, const std::string& ack_url) {
+Message compose_message(const engine::Notification& n,
+                        const std::string& ack_url,
+                        const engine::TimeZone& zone) {
     if (n.kind == NotificationKind::Report) {
         return compose_report_message(n);
+    }
+    if (!n.members.empty()) {
+        return compose_batch_message(n, zone);
     }
     Message m;
     m.title = title_of(n);
@@ -127,6 +140,11 @@ Message compose_message(const engine::Notification& n, const std::string& ack_ur
             t += s + "\n";
         }
     };
+    if (n.kind == NotificationKind::Flapping) {
+        line(n.alert +
+             " is flapping: it changed state too often to be trusted; tocsin will not notify "
+             "about it again until it settles");
+    }
     line(n.summary);
     if (!n.nodata) {
         line(fmt::format("KPI: {} = {}", n.kpi, measured(n)));

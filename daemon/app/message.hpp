@@ -1,6 +1,7 @@
 #pragma once
 
 #include "engine/alert.hpp"
+#include "engine/timezone.hpp"
 
 #include <string>
 
@@ -19,7 +20,12 @@ struct Message {
 
 inline constexpr std::size_t kShortLimit = 300;
 
-/// `ack_url` is "" when messages carry no acknowledge link.
-[[nodiscard]] Message compose_message(const engine::Notification& n, const std::string& ack_url);
+/// `ack_url` is "" when messages carry no acknowledge link. A batch (Notification::members) gets
+/// the words of compose_batch_message(), with the times of a digest read in `zone`; the
+/// notifier's own `message:` templates apply to single alerts only, since a batch's top-level
+/// fields are those of its first member.
+[[nodiscard]] Message compose_message(const engine::Notification& n,
+                                      const std::string& ack_url,
+                                      const engine::TimeZone& zone = engine::TimeZone::utc());
 
 }  // namespace tocsin::app

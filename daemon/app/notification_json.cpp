@@ -1,9 +1,13 @@
 #include "app/notification_json.hpp"
 
+#include "app/batch_message.hpp"
 #include "app/message.hpp"
 #include "app/report_message.hpp"
 
 #include <boost/json.hpp>
+
+#include <algorithm>
+#include <vector>
 
 namespace tocsin::app {
 namespace {
@@ -68,17 +72,7 @@ std::string render_report_json(const engine::Notification& n, const std::string&
     return boost::json::serialize(root);
 }
 
-}  // namespace
-
-std::string render_notification_json(const engine::Notification& n,
-                                     const std::string& external_url,
-                                     const std::string& ack_url) {
-    if (n.kind == engine::NotificationKind::Report) {
-        return render_report_json(n, external_url);
-    }
-    const bool resolved = n.kind == engine::NotificationKind::Resolved;
-    const char* status = resolved ? "resolved" : "firing";
-
+boost::json::object annotations_of(const engine::Notification& n) {
     boost::json::object annotations;
     if (!n.summary.empty()) {
         annotations["summary"] = n.summary;
@@ -89,9 +83,20 @@ std::string render_notification_json(const engine::Notification& n,
     if (!n.runbook.empty()) {
         annotations["runbook"] = n.runbook;
     }
+    return annotations;
+}
 
+const char* status_of(const engine::Notification& n) {
+    return n.kind == engine::NotificationKind::Resolved ? "resolved" : "firing";
+}
+
+/// One entry of `alerts`. `now` is when the notification goes out (a batch member was decided
+/// earlier, but its duration counts to the sending).
+boost::json::object alert_object(const engine::Notification& n,
+                                 const std::string& ack_url,
+                                 engine::TimePoint now) {
     boost::json::object alert;
-    alert["status"] = status;
+    alert["status"] = status_of(n);
     alert["name"] = n.alert;
     alert["kpi"] = n.kpi;
     alert["fingerprint"] = n.fingerprint;
@@ -101,7 +106,7 @@ std::string render_notification_json(const engine::Notification& n,
                                      : "";
     alert["nodata"] = n.nodata;
     alert["labels"] = labels_object(n.labels);
-    alert["annotations"] = annotations;
+    alert["annotations"] = annotations_of(n);
     alert["value"] = n.value;
     alert["threshold"] = optional_number(n.threshold);
     alert["target"] = optional_number(n.target);
@@ -111,22 +116,78 @@ std::string render_notification_json(const engine::Notification& n,
     alert["ack_url"] = ack_url;
     alert["previous_value"] = optional_number(n.previous_value);
     alert["duration_s"] = std::chrono::duration_cast<std::chrono::seconds>(
-                              (n.ends_at ? *n.ends_at : n.at) - n.starts_at)
+                              (n.ends_at ? *n.ends_at : now) - n.starts_at)
                               .count();
+    if (n.kind != engine::NotificationKind::Firing &&
+        n.kind != engine::NotificationKind::Resolved) {
+        alert["kind"] = engine::to_string(n.kind);  // a batch member's own news
+    }
+    if (n.flapping || n.kind == engine::NotificationKind::Flapping) {
+        alert["flapping"] = true;
+    }
+    return alert;
+}
+
+/// Annotations with the same value in every member.
+boost::json::object common_annotations(const std::vector<boost::json::object>& alerts) {
+    if (alerts.empty()) {
+        return {};
+    }
+    boost::json::object common = alerts.front().at("annotations").as_object();
+    for (const auto& a : alerts) {
+        const auto& own = a.at("annotations").as_object();
+        for (auto it = common.begin(); it != common.end();) {
+            const auto* v = own.if_contains(it->key());
+            it = (v == nullptr || *v != it->value()) ? common.erase(it) : std::next(it);
+        }
+    }
+    return common;
+}
+
+}  // namespace
+
+std::string render_notification_json(const engine::Notification& n, const RenderOptions& options) {
+    if (n.kind == engine::NotificationKind::Report) {
+        return render_report_json(n, options.external_url);
+    }
+    const auto ack_url_of = [&](const engine::Notification& one) {
+        return options.ack_url ? options.ack_url(one) : std::string();
+    };
+    const bool batch = !n.members.empty();
+    const std::string ack_url = batch ? std::string() : ack_url_of(n);
+
+    std::vector<boost::json::object> alerts;
+    if (batch) {
+        for (const auto& m : n.members) {
+            alerts.push_back(alert_object(m, ack_url_of(m), n.at));
+        }
+    } else {
+        alerts.push_back(alert_object(n, ack_url, n.at));
+    }
+    // A batch is resolved when every member is; a digest that still lists a firing alert is not.
+    const bool resolved = std::all_of(alerts.begin(), alerts.end(), [](const auto& a) {
+        return a.at("status").as_string() == "resolved";
+    });
 
     boost::json::object root;
     root["version"] = "1";
     root["id"] = n.id;
     root["kind"] = engine::to_string(n.kind);
     root["receiver"] = n.notifier;
-    root["status"] = status;
+    root["status"] = resolved ? "resolved" : "firing";
     root["created_at"] = engine::format_rfc3339(n.at);
-    root["external_url"] = external_url;
-    root["group_labels"] = boost::json::object{{"alertname", n.alert}};
-    root["common_labels"] = labels_object(n.labels);
-    root["common_annotations"] = annotations;
-    root["alerts"] = boost::json::array{alert};
-    const auto message = compose_message(n, ack_url);
+    root["external_url"] = options.external_url;
+    root["group_labels"] =
+        batch ? labels_object(n.group_labels) : boost::json::object{{"alertname", n.alert}};
+    root["common_labels"] = labels_object(batch ? common_labels(n) : n.labels);
+    root["common_annotations"] = common_annotations(alerts);
+    boost::json::array list;
+    for (auto& a : alerts) {
+        list.emplace_back(std::move(a));
+    }
+    root["alerts"] = std::move(list);
+    const auto message =
+        compose_message(n, ack_url, options.zone ? *options.zone : engine::TimeZone::utc());
     root["message"] = boost::json::object{
         {"title", message.title}, {"text", message.text}, {"short", message.short_text}};
     root["via_fallback"] = "";
@@ -143,6 +204,17 @@ std::string render_notification_json(const engine::Notification& n,
             {"until", n.ack->until ? engine::format_rfc3339(*n.ack->until) : ""}};
     }
     return boost::json::serialize(root);
+}
+
+std::string render_notification_json(const engine::Notification& n,
+                                     const std::string& external_url,
+                                     const std::string& ack_url) {
+    RenderOptions options;
+    options.external_url = external_url;
+    if (!ack_url.empty()) {
+        options.ack_url = [ack_url](const engine::Notification&) { return ack_url; };
+    }
+    return render_notification_json(n, options);
 }
 
 std::string reroute_payload(const std::string& payload_json,

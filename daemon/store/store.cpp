@@ -320,7 +320,7 @@ ON CONFLICT (id) DO NOTHING
     for (const auto& [key, value] : batch.meta) {
         BOOST_OUTCOME_TRY(set_meta(key, value));
     }
-    return boost::outcome_v2::success();
+    return write_held(batch);
 }
 
 Result<std::vector<engine::AlertInstance>> Store::load_instances() {

@@ -59,11 +59,23 @@ struct Batch {
     /// Meta values set with the notifications (a report's last run), so a crash keeps both or
     /// neither. Written last; a later entry for the same key wins.
     std::vector<std::pair<std::string, std::string>> meta;
+    // Batches held back by grouping or quiet hours (engine::StepOutput::held/released). They go
+    // in the same transaction as the instances and the outbox, so a crash can neither lose a
+    // held batch nor send it twice. A key is never in both lists.
+    std::vector<engine::HeldBatch> held;  // created or changed: stored (replacing the old body)
+    std::vector<std::string> released;    // HeldBatch::key of batches sent or emptied: deleted
 
     [[nodiscard]] bool empty() const {
         return samples.empty() && upserted.empty() && removed.empty() && outbox.empty() &&
-               meta.empty();
+               meta.empty() && held.empty() && released.empty();
     }
+};
+
+/// What Store::load_held() read: the batches, and one text per row that could not be read (the
+/// row stays in the table for an operator to look at; the daemon logs each and goes on).
+struct HeldRows {
+    std::vector<engine::HeldBatch> batches;
+    std::vector<std::string> damaged;
 };
 
 /// What ending a silence early found (Store::end_silence).
@@ -98,6 +110,10 @@ public:
     /// outbox id that is already stored is skipped, so replaying a step never duplicates a
     /// notification. On any failure nothing of the batch is kept.
     Result<void> commit(const Batch& batch);
+
+    /// Every held batch, ordered by key; used to restore the engine (Engine::restore_held()).
+    /// A row whose body cannot be read is reported in HeldRows::damaged, never silently dropped.
+    Result<HeldRows> load_held();
 
     /// Every stored alert instance, ordered by (rule, fingerprint); used to restore the engine.
     Result<std::vector<engine::AlertInstance>> load_instances();
@@ -179,6 +195,7 @@ private:
     explicit Store(std::unique_ptr<Database> db);
 
     Result<void> write_batch(const Batch& batch);
+    Result<void> write_held(const Batch& batch);
     Result<void> transition(std::string_view sql,
                             std::string_view what,
                             const std::string& id,

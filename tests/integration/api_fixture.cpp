@@ -33,7 +33,8 @@ ApiInstallation::ApiInstallation(const std::string& notifiers,
 
 void ApiInstallation::write_rules(const std::string& notify,
                                   const std::string& extra_kpis,
-                                  const std::string& later_steps) {
+                                  const std::string& later_steps,
+                                  const std::string& policy_keys) {
     dir.write("rules.yaml",
               "kpis:\n"
               "  queue_depth: { source: pushed }\n" +
@@ -44,7 +45,8 @@ void ApiInstallation::write_rules(const std::string& notify,
                   "    above: { critical: 100 }\n"
                   "    summary: \"queue at {{ value }}\"\n"
                   "policies:\n"
-                  "  page:\n"
+                  "  page:\n" +
+                  policy_keys +
                   "    steps:\n"
                   "      - notify: " +
                   notify + "\n" + later_steps);

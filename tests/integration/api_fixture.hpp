@@ -30,10 +30,12 @@ public:
                     const std::string& extra_sources = "");
 
     /// Rewrites the rule file: QueueDeep notifying `notify` at once, then `later_steps` (more
-    /// lines under `steps:`), plus `extra_kpis` under `kpis:`.
+    /// lines under `steps:`), plus `extra_kpis` under `kpis:` and `policy_keys` (lines under the
+    /// policy `page`, indented by four spaces, e.g. "    group_wait: 1s\n").
     void write_rules(const std::string& notify,
                      const std::string& extra_kpis = "",
-                     const std::string& later_steps = "");
+                     const std::string& later_steps = "",
+                     const std::string& policy_keys = "");
     /// Starts (or restarts, on the same state) the daemon and finds the API's address.
     void start();
 

@@ -334,7 +334,9 @@ Mail build_mail(const NotificationView& view,
                 std::int64_t unix_seconds) {
     Mail mail;
     const std::string domain = domain_of(config.from.address);
-    const bool threaded = !view.alerts.empty() && view.kind != "digest" && view.kind != "test";
+    // One alert's mails form a thread; a batch of several alerts (group_by, quiet hours) belongs
+    // to no single alert's thread, so it starts its own mail.
+    const bool threaded = view.alerts.size() == 1 && view.kind != "digest" && view.kind != "test";
     const std::string root =
         threaded ? thread_message_id(
                        view.alerts.front().fingerprint, view.alerts.front().starts_at, domain)

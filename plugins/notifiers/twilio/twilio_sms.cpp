@@ -179,7 +179,8 @@ std::string sms_body(const common::NotificationView& view, std::size_t max_segme
     std::string ack;
     const bool firing =
         view.kind == "firing" || view.kind == "severity_change" || view.kind == "reminder";
-    if (firing && !view.alerts.empty() && !view.alerts.front().ack_url.empty()) {
+    // A batch lists several alerts: one link would acknowledge only the first, so none is sent.
+    if (firing && view.alerts.size() == 1 && !view.alerts.front().ack_url.empty()) {
         ack = " Ack: " + view.alerts.front().ack_url;
     }
     const SmsEncoding encoding = encoding_of(text + fallback + ack);

@@ -128,6 +128,18 @@ TEST_CASE("email threads later mails to the firing mail without state", "[email]
     CHECK_THAT(firing.text, !Catch::Contains("In-Reply-To"));
 }
 
+TEST_CASE("email sends a batch of several alerts outside any alert's thread", "[email]") {
+    auto batch = sample_firing();
+    auto second = batch["alerts"].as_array().front();
+    second.set("fingerprint", "0000000000000002");
+    batch["alerts"].as_array().push_back(second);
+    batch.set("id", "batch-0123456789abcdef-1767571200000/ops");
+    const auto mail = em::build_mail(cm::read_notification(batch), sample_config(), 1767571200);
+    CHECK(mail.message_id !=
+          em::thread_message_id("5f1c2a9e3b7d4c10", "2026-01-05T06:00:00Z", "example.com"));
+    CHECK(mail.in_reply_to.empty());
+}
+
 TEST_CASE("email module delivers over STARTTLS with AUTH and threads the resolve",
           "[email][smtp]") {
     auto& server = SmtpServer::instance();

@@ -190,6 +190,18 @@ TEST_CASE("twilio text is short, self-contained and carries the ack link", "[twi
           "1h 5m)");
 }
 
+TEST_CASE("twilio texts a batch once without the first alert's ack link", "[twilio]") {
+    auto batch = sample_firing();
+    auto second = batch["alerts"].as_array().front();
+    second.set("fingerprint", "0000000000000002");
+    batch["alerts"].as_array().push_back(second);
+    batch.set("message",
+              Json::parse(R"({"title":"[FIRING] 2 alerts: ActivationRateLow","text":"two",)"
+                          R"("short":"2 alerts firing: ActivationRateLow, ActivationRateLow"})"));
+    CHECK(tw::sms_body(cm::read_notification(batch)) ==
+          "2 alerts firing: ActivationRateLow, ActivationRateLow");
+}
+
 TEST_CASE("twilio text is cut to two segments", "[twilio]") {
     SECTION("GSM-7 keeps the link and cuts the text") {
         auto view = view_with_short(std::string(500, 'x'));
