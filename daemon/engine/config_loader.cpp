@@ -1,5 +1,6 @@
 #include "engine/loader.hpp"
 #include "engine/matcher.hpp"
+#include "engine/routing.hpp"
 #include "engine/rule_parser.hpp"
 #include "engine/yaml_util.hpp"
 
@@ -614,6 +615,7 @@ void cross_check(const Config& config, const RuleSet& rules, Diagnostics& diags)
                         unknown("policy", route.policy, policies, "defined policies"));
         }
     }
+    check_routes(config, rules, diags);
     if (!config.default_policy.empty() && !contains(policies, config.default_policy)) {
         diags.error(config.default_policy_loc,
                     "default_policy",

@@ -30,6 +30,11 @@ struct CompiledPolicy {
     }
 };
 
+/// `tocsin check` warnings (route_check.cpp): routes that can never match (after a route that
+/// matches everything, or with matchers that contradict each other), and rules whose alerts no
+/// route can reach when there is no default_policy.
+void check_routes(const Config& config, const RuleSet& rules, Diagnostics& diags);
+
 class Router {
 public:
     explicit Router(const LoadedConfig& loaded);

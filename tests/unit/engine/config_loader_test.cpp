@@ -494,6 +494,80 @@ notifiers:
     CHECK(run.diags.warning_count() == 1);
 }
 
+TEST_CASE("check warns about routes that never match and alerts no route reaches",
+          "[loader][config]") {
+    TempDir dir;
+    const auto rules = dir.write("rules.yaml", R"(kpis:
+  signups: { source: app_db }
+rules:
+  - alert: SignupsLow
+    kpi: signups
+    below: { warning: 10 }
+    labels: { team: ops }
+  - alert: SignupsHigh
+    kpi: signups
+    above: { warning: 100 }
+    labels: { team: growth }
+policies:
+  growth:
+    steps: [{ notify: [ops] }]
+)");
+    const auto path = dir.write("tocsin.yaml", R"(state_dir: /s
+rule_files: [rules.yaml]
+sources:
+  app_db: { plugin: sqlite }
+notifiers:
+  ops: { plugin: log }
+routes:
+  - match: { team: growth }
+    continue: true
+    policy: growth
+  - match: ["team=growth", "team!=growth"]
+    policy: growth
+  - match: { team: growth, severity: page }
+    policy: growth
+  - match: {}
+    policy: growth
+  - match: { region: eu }
+    policy: growth
+)");
+    Run run;
+    load(path, run);
+    CHECK(run.loaded.has_value());
+    require_diag(run.diags,
+                 path +
+                     ":11:5: warning: route #2: this route can never match: team=\"growth\" and "
+                     "team!=\"growth\" cannot both hold");
+    require_diag(run.diags,
+                 path +
+                     ":17:5: warning: route #5: this route can never match: route #4 above "
+                     "matches every alert and has no continue: true");
+    CHECK(run.diags.warning_count() == 2);
+
+    // Without the catch-all, SignupsLow (team: ops) has no route: only team=growth ones, one on
+    // an impossible severity, and one on a series label that might exist.
+    const auto narrow = dir.write("narrow.yaml", R"(state_dir: /s
+rule_files: [rules.yaml]
+sources:
+  app_db: { plugin: sqlite }
+notifiers:
+  ops: { plugin: log }
+routes:
+  - match: { team: growth }
+    policy: growth
+  - match: { team: ops, severity: page }
+    policy: growth
+)");
+    Run narrow_run;
+    load(narrow, narrow_run);
+    require_diag(narrow_run.diags,
+                 rules +
+                     ":4:12: warning: rule 'SignupsLow': no route can match its alerts and there is "
+                     "no default_policy, so they notify nobody; add a route, a default_policy or "
+                     "policy: on the rule");
+    CHECK(narrow_run.diags.warning_count() == 1);
+}
+
 TEST_CASE("one check reports mistakes of every kind across files", "[loader][config]") {
     TempDir dir;
     const auto broken =
