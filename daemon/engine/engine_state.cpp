@@ -248,7 +248,14 @@ void Engine::Impl::change_severity(Slot& slot, Severity severity, TimePoint at, 
     touch(slot);
     if (!a.inst.flapping && a.inst.silenced_by.empty()) {
         for (const std::string& notifier : a.inst.notified) {
-            if (!holds_firing(a, notifier)) {
+            if (holds_firing(a, notifier)) {
+                // Not told yet: the held firing goes through quiet hours and grouping again with
+                // the new severity (a bypassed one goes out at once instead of at the window's
+                // end with a stale severity).
+                unhold(a, notifier, nullptr);
+                emit(
+                    a, &rule_of(slot), NotificationKind::Firing, notifier, Severity::None, {}, ctx);
+            } else {
                 emit(a,
                      &rule_of(slot),
                      NotificationKind::SeverityChange,
