@@ -274,8 +274,23 @@ std::optional<TimePoint> Engine::Impl::next_flush() const {
 
 void Engine::restore_held(std::vector<HeldBatch> batches) {
     for (HeldBatch& b : batches) {
-        std::string key = b.key;
-        impl_->batches_.insert_or_assign(std::move(key), std::move(b));
+        auto [it, inserted] = impl_->batches_.try_emplace(b.key, b);
+        if (inserted) {
+            continue;
+        }
+        // restore() already held news under this key (the resolve of a dropped rule): the stored
+        // batch comes first, with its own due time, and keeps what restore() added.
+        std::vector<Notification> added = std::move(it->second.members);
+        it->second = std::move(b);
+        for (Notification& n : added) {
+            const bool known = std::any_of(it->second.members.begin(),
+                                           it->second.members.end(),
+                                           [&](const Notification& m) { return same_alert(m, n); });
+            if (!known) {
+                it->second.members.push_back(std::move(n));
+            }
+        }
+        impl_->changed(it->first);
     }
 }
 
