@@ -108,4 +108,16 @@ std::optional<NotificationKind> parse_notification_kind(std::string_view s) {
     return std::nullopt;
 }
 
+const char* to_string(HeldBatch::Kind k) {
+    switch (k) {
+        case HeldBatch::Kind::Group:
+            return "group";
+        case HeldBatch::Kind::Defer:
+            return "defer";
+        case HeldBatch::Kind::Digest:
+            return "digest";
+    }
+    return "group";
+}
+
 }  // namespace tocsin::engine

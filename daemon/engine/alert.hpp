@@ -154,6 +154,8 @@ struct HeldBatch {
     /// The latest notification per alert (rule + fingerprint), in the order alerts joined.
     std::vector<Notification> members;
 };
+/// "group", "defer", "digest".
+[[nodiscard]] const char* to_string(HeldBatch::Kind k);
 
 struct TemplateContext;
 

@@ -23,18 +23,6 @@ bool same_alert(const Notification& a, const Notification& b) {
     return a.fingerprint == b.fingerprint && a.alert == b.alert;
 }
 
-const char* kind_word(HeldBatch::Kind kind) {
-    switch (kind) {
-        case HeldBatch::Kind::Group:
-            return "group";
-        case HeldBatch::Kind::Defer:
-            return "defer";
-        case HeldBatch::Kind::Digest:
-            return "digest";
-    }
-    return "group";
-}
-
 /// FNV-1a 64 of `text` as 16 hex digits: a short, stable id part for batch notifications.
 std::string short_hash(const std::string& text) {
     std::uint64_t h = 14695981039346656037ULL;
@@ -88,7 +76,7 @@ Engine::Impl::Sent Engine::Impl::send(const CompiledPolicy* policy, Notification
                     return Sent::Dropped;
                 case ResolveMode::Digest: {
                     std::string key =
-                        std::string(kind_word(kind)) + "/" + policy->def->name + "/" + n.notifier;
+                        std::string(to_string(kind)) + "/" + policy->def->name + "/" + n.notifier;
                     hold(kind, *policy, std::move(n), window_end, {}, std::move(key), ctx);
                     return Sent::Held;
                 }
@@ -97,7 +85,7 @@ Engine::Impl::Sent Engine::Impl::send(const CompiledPolicy* policy, Notification
             return Sent::Dropped;
         } else {
             std::string key =
-                std::string(kind_word(kind)) + "/" + policy->def->name + "/" + n.notifier;
+                std::string(to_string(kind)) + "/" + policy->def->name + "/" + n.notifier;
             hold(kind, *policy, std::move(n), window_end, {}, std::move(key), ctx);
             return Sent::Held;
         }

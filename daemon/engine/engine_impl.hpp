@@ -147,6 +147,8 @@ struct Engine::Impl : LuaKpiLookup, TemplateLua {
     void acknowledge(Slot& slot, Ack ack, Ctx& ctx);
     /// Whether an acknowledgement holds the steps of this instance at `at`.
     [[nodiscard]] static bool ack_holds(const Active& a, TimePoint at);
+    /// Tells every notifier told of the firing (and not still waiting for it) about `kind`.
+    void tell_told(Slot& slot, NotificationKind kind, Severity previous, Ctx& ctx);
     void resolve(Slot& slot, TimePoint at, Ctx& ctx);
     /// The id of a silence hiding `a` at `at`, or "".
     [[nodiscard]] std::string silence_for(const Active& a, TimePoint at) const;

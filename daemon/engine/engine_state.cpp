@@ -206,17 +206,7 @@ bool Engine::Impl::track_flapping(Slot& slot, bool breached, Ctx& ctx) {
     a.inst.flapping = slot.flapping;
     touch(slot);
     if (slot.flapping && a.inst.state == AlertState::Firing && a.inst.silenced_by.empty()) {
-        for (const std::string& notifier : a.inst.notified) {
-            if (!holds_firing(a, notifier)) {
-                emit(a,
-                     &rule_of(slot),
-                     NotificationKind::Flapping,
-                     notifier,
-                     Severity::None,
-                     {},
-                     ctx);
-            }
-        }
+        tell_told(slot, NotificationKind::Flapping, Severity::None, ctx);
     }
     return true;
 }
@@ -355,15 +345,14 @@ void Engine::Impl::acknowledge(Slot& slot, Ack ack, Ctx& ctx) {
     a.seq_taken = false;
     a.inst.ack = std::move(ack);
     touch(slot);
+    tell_told(slot, NotificationKind::Acknowledged, Severity::None, ctx);
+}
+
+void Engine::Impl::tell_told(Slot& slot, NotificationKind kind, Severity previous, Ctx& ctx) {
+    Active& a = *slot.active;
     for (const std::string& notifier : a.inst.notified) {
-        if (!holds_firing(a, notifier)) {
-            emit(a,
-                 &rule_of(slot),
-                 NotificationKind::Acknowledged,
-                 notifier,
-                 Severity::None,
-                 {},
-                 ctx);
+        if (!holds_firing(a, notifier)) {  // not told yet: nothing to follow up
+            emit(a, &rule_of(slot), kind, notifier, previous, {}, ctx);
         }
     }
 }
@@ -428,17 +417,7 @@ void Engine::Impl::refresh_silences(Ctx& ctx) {
                 // Those told before the silence hear of a severity change it hid.
                 const Severity told = a.inst.notified_severity;
                 if (told != Severity::None && told != a.inst.severity && !a.inst.flapping) {
-                    for (const std::string& notifier : a.inst.notified) {
-                        if (!holds_firing(a, notifier)) {
-                            emit(a,
-                                 &rule_of(slot),
-                                 NotificationKind::SeverityChange,
-                                 notifier,
-                                 told,
-                                 {},
-                                 ctx);
-                        }
-                    }
+                    tell_told(slot, NotificationKind::SeverityChange, told, ctx);
                     a.inst.notified_severity = a.inst.severity;
                 }
                 reschedule(slot);

@@ -287,28 +287,25 @@ private:
         }
     }
 
-    void load_calendars(Reader& r, const Field& section) {
-        for (CalendarDef& cal : parse_calendars(r, section)) {
-            if (claim(calendar_names_,
-                      "calendar",
-                      cal.name,
-                      cal.loc,
-                      "calendar '" + cal.name + "'")) {
-                set_.calendars.push_back(std::move(cal));
+    /// Keeps the items whose names are new, reporting duplicates (calendars, reports).
+    template <typename Item>
+    void keep_named(std::vector<Item> items,
+                    std::map<std::string, SourceLoc>& seen,
+                    const std::string& kind,
+                    std::vector<Item>& into) {
+        for (Item& item : items) {
+            if (claim(seen, kind, item.name, item.loc, kind + " '" + item.name + "'")) {
+                into.push_back(std::move(item));
             }
         }
     }
 
+    void load_calendars(Reader& r, const Field& section) {
+        keep_named(parse_calendars(r, section), calendar_names_, "calendar", set_.calendars);
+    }
+
     void load_reports(Reader& r, const Field& section) {
-        for (ReportDef& report : parse_reports(r, section)) {
-            if (claim(report_names_,
-                      "report",
-                      report.name,
-                      report.loc,
-                      "report '" + report.name + "'")) {
-                set_.reports.push_back(std::move(report));
-            }
-        }
+        keep_named(parse_reports(r, section), report_names_, "report", set_.reports);
     }
 
     void load_policies(Reader& r, const Field& section) {

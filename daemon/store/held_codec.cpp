@@ -86,21 +86,9 @@ std::optional<engine::Unit> parse_unit(std::string_view s) {
     return std::nullopt;
 }
 
-const char* batch_kind_text(HeldBatch::Kind k) {
-    switch (k) {
-        case HeldBatch::Kind::Group:
-            return "group";
-        case HeldBatch::Kind::Defer:
-            return "defer";
-        case HeldBatch::Kind::Digest:
-            return "digest";
-    }
-    return "group";
-}
-
 std::optional<HeldBatch::Kind> parse_batch_kind(std::string_view s) {
     for (const auto k : {HeldBatch::Kind::Group, HeldBatch::Kind::Defer, HeldBatch::Kind::Digest}) {
-        if (s == batch_kind_text(k)) {
+        if (s == engine::to_string(k)) {
             return k;
         }
     }
@@ -468,7 +456,7 @@ std::optional<Notification> read_notification(const json::value& v,
 std::string held_json(const HeldBatch& batch) {
     json::object o;
     o["key"] = batch.key;
-    o["kind"] = batch_kind_text(batch.kind);
+    o["kind"] = engine::to_string(batch.kind);
     o["policy"] = batch.policy;
     o["notifier"] = batch.notifier;
     o["opened"] = to_unix_ms(batch.opened);
