@@ -560,11 +560,12 @@ routes:
 )");
     Run narrow_run;
     load(narrow, narrow_run);
-    require_diag(narrow_run.diags,
-                 rules +
-                     ":4:12: warning: rule 'SignupsLow': no route can match its alerts and there is "
-                     "no default_policy, so they notify nobody; add a route, a default_policy or "
-                     "policy: on the rule");
+    require_diag(
+        narrow_run.diags,
+        rules +
+            ":4:12: warning: rule 'SignupsLow': no route can match its alerts and there is "
+            "no default_policy, so they notify nobody; add a route, a default_policy or "
+            "policy: on the rule");
     CHECK(narrow_run.diags.warning_count() == 1);
 }
 
