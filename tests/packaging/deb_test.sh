@@ -248,7 +248,7 @@ grep -q "^# edited by the operator" /etc/tocsin/tocsin.yaml || fail "the modifie
 [ "$(cat /etc/tocsin/api-token)" = "$token_before" ] || fail "the upgrade changed the API token"
 [ -f /var/lib/tocsin/state.db ] || fail "the upgrade lost the state database"
 start_daemon "$work/run2.log"
-grep -q "restored 0 active alert(s) from /var/lib/tocsin/state.db" "$work/run2.log" ||
+grep -q "restored 0 active alert(s), .* from /var/lib/tocsin/state.db" "$work/run2.log" ||
     fail "the upgraded daemon did not open the kept state database"
 stop_daemon "$work/run2.log"
 
