@@ -145,18 +145,37 @@ int command_status(const ClientOptions& options) {
     return 0;
 }
 
-int command_alerts(const ClientOptions& options, const std::string& state) {
-    int rc = 0;
-    const std::string path = "/api/v1/alerts" + (state.empty() ? "" : "?state=" + encode(state));
-    auto body = call(options, "GET", path, rc);
+namespace {
+
+/// GETs a list endpoint, `?state=` added when given. Under --json the answer is printed as is
+/// and nullopt comes back with rc 0; on an error, nullopt with rc set. Otherwise the array under
+/// `key` for a table.
+std::optional<json::array> fetch_list(const ClientOptions& options,
+                                      const std::string& path,
+                                      const std::string& state,
+                                      const char* key,
+                                      int& rc) {
+    rc = 0;
+    auto body = call(options, "GET", path + (state.empty() ? "" : "?state=" + encode(state)), rc);
     if (!body) {
-        return rc;
+        return std::nullopt;
     }
     if (options.json) {
         std::cout << json::serialize(*body) << "\n";
-        return 0;
+        return std::nullopt;
     }
-    const auto& alerts = body->as_object().at("alerts").as_array();
+    return body->as_object().at(key).as_array();
+}
+
+}  // namespace
+
+int command_alerts(const ClientOptions& options, const std::string& state) {
+    int rc = 0;
+    const auto list = fetch_list(options, "/api/v1/alerts", state, "alerts", rc);
+    if (!list) {
+        return rc;
+    }
+    const auto& alerts = *list;
     if (alerts.empty()) {
         std::cout << "no pending or firing alerts\n";
         return 0;
@@ -332,16 +351,11 @@ int command_silence_add(const ClientOptions& options, const SilenceArgs& args) {
 
 int command_silence_list(const ClientOptions& options, const std::string& state) {
     int rc = 0;
-    const std::string path = "/api/v1/silences" + (state.empty() ? "" : "?state=" + encode(state));
-    auto body = call(options, "GET", path, rc);
-    if (!body) {
+    const auto list = fetch_list(options, "/api/v1/silences", state, "silences", rc);
+    if (!list) {
         return rc;
     }
-    if (options.json) {
-        std::cout << json::serialize(*body) << "\n";
-        return 0;
-    }
-    const auto& silences = body->as_object().at("silences").as_array();
+    const auto& silences = *list;
     if (silences.empty()) {
         std::cout << (state.empty() ? "no active or pending silences\n" : "no silences\n");
         return 0;
