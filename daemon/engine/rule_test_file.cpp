@@ -250,6 +250,20 @@ bool Parser::parse_silence(const Field& f, const std::string& path, TestEvent& e
             (g.key == "calendar" ? e.calendar
              : g.key == "author" ? e.author
                                  : e.comment) = s.value_or("");
+            if (g.key == "calendar" && s && rules_ != nullptr) {
+                std::vector<std::string> known;
+                for (const CalendarDef& c : rules_->calendars) {
+                    known.push_back(c.name);
+                }
+                if (std::find(known.begin(), known.end(), *s) == known.end()) {
+                    // A silence on a missing calendar would silently hide nothing.
+                    r_.error(g.loc,
+                             p,
+                             "unknown calendar '" + *s + "'" + yaml::did_you_mean(*s, known) +
+                                 "; calendars in the rule files: " + yaml::join(known));
+                    ok = false;
+                }
+            }
         }
     }
     return ok;
