@@ -139,6 +139,7 @@ private:
                 false);
             return;
         }
+        exposition::SeriesIndex index(parsed);
         for (const auto& request : kpis) {
             std::string text;
             if (auto status = parse_kpi(request.kpi, request.params, Mode::Scrape, text);
@@ -150,7 +151,7 @@ private:
             if (selector == nullptr) {
                 continue;
             }
-            auto result = select_series(request.kpi, parsed, *selector);
+            auto result = select_series(request.kpi, parsed, *selector, index);
             if (result.rows.empty() && result.skipped == 0) {
                 if (unmatched_.insert(request.kpi).second) {
                     log_->warning("KPI '" + request.kpi + "': no series of the scrape matches " +

@@ -217,4 +217,27 @@ KpiResult select_series(const std::string& kpi,
     return out;
 }
 
+KpiResult select_series(const std::string& kpi,
+                        const exposition::Exposition& scrape,
+                        const exposition::Selector& selector,
+                        exposition::SeriesIndex& index) {
+    const auto* candidates = index.candidates(selector);
+    if (candidates == nullptr) {
+        return select_series(kpi, scrape, selector);
+    }
+    KpiResult out;
+    for (const auto position : *candidates) {
+        const auto& series = scrape.series[position];
+        if (!selector.matches(series)) {
+            continue;
+        }
+        add_row(kpi,
+                series.name,
+                Row{series.value, series.labels, series.timestamp_ms.value_or(0)},
+                out);
+    }
+    summarize_skips(kpi, out);
+    return out;
+}
+
 }  // namespace tocsin::plugins::prometheus
