@@ -198,8 +198,9 @@ class Tocsin:
     name = "tocsin"
     short = "tocsin"
 
-    def __init__(self, procs, workdir, n, kpis, receiver, binary, plugin_dir, extra_rules=""):
+    def __init__(self, procs, workdir, n, kpis, receiver, binary, plugin_dir, wrap=()):
         self.procs, self.dir, self.n, self.binary = procs, workdir, n, binary
+        self.wrap = list(wrap)  # a command prefix such as a profiler
         self.port = h.free_port()
         self.proc = None
         with open(os.path.join(workdir, "rules.yaml"), "w") as f:
@@ -211,7 +212,7 @@ class Tocsin:
                 f.write("  - { alert: KpiHigh%d, kpi: k%d, above: { critical: 0.9 } }\n" % (i, i))
             f.write(
                 "  - { alert: PushedHigh, kpi: pushed, above: { critical: 0.9 } }\n"
-                "policies:\n  page:\n    steps:\n      - notify: [hook]\n" + extra_rules
+                "policies:\n  page:\n    steps:\n      - notify: [hook]\n"
             )
         with open(os.path.join(workdir, "token"), "w") as f:
             f.write("compare-token-0123456789abcdef\n")
@@ -235,7 +236,7 @@ class Tocsin:
     def start(self):
         started = time.monotonic()
         self.proc = self.procs.start(
-            [self.binary, "run", "-c", "tocsin.yaml"], os.path.join(self.dir, "tocsin.log"), cwd=self.dir
+            self.wrap + [self.binary, "run", "-c", "tocsin.yaml"], os.path.join(self.dir, "tocsin.log"), cwd=self.dir
         )
         h.wait_ready([("127.0.0.1", self.port, "/healthz")], [self.proc], 300)
         return time.monotonic() - started
