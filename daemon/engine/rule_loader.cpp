@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
+#include <unordered_set>
 
 namespace tocsin::engine {
 namespace detail {
@@ -125,11 +127,15 @@ public:
     void check_references() {
         check_calendars();
         std::vector<std::string> names;
+        // A set, not find_kpi(): a linear search per rule made 10,000 rules cost 5*10^7 compares.
+        std::unordered_set<std::string_view> defined;
+        names.reserve(set_.kpis.size());
         for (const auto& k : set_.kpis) {
             names.push_back(k.name);
+            defined.insert(k.name);
         }
         for (const auto& rule : set_.rules) {
-            if (rule.kpi.empty() || set_.find_kpi(rule.kpi) != nullptr) {
+            if (rule.kpi.empty() || defined.count(rule.kpi) != 0) {
                 continue;
             }
             diags_.error(rule.kpi_loc,
@@ -139,7 +145,7 @@ public:
         }
         for (const auto& report : set_.reports) {
             for (std::size_t i = 0; i < report.kpis.size(); ++i) {
-                if (set_.find_kpi(report.kpis[i]) != nullptr) {
+                if (defined.count(report.kpis[i]) != 0) {
                     continue;
                 }
                 diags_.error(report.kpi_locs[i],
