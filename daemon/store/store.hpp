@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 /// Durable daemon state in one SQLite database (`<state_dir>/state.db`, WAL): KPI history, alert
@@ -203,6 +204,10 @@ private:
                             const std::string* detail);
 
     std::unique_ptr<Database> db_;
+    // Series ids by series_key, kept across commits; see write_batch() for when they are dropped.
+    static constexpr std::size_t kMaxCachedSeries = 1'000'000;
+    std::unordered_map<std::string, std::int64_t> series_ids_;
+    std::int64_t data_version_ = -1;
 };
 
 }  // namespace tocsin::store

@@ -309,6 +309,26 @@ TEST_CASE("prune deletes old samples and old delivered notifications only", "[st
     CHECK(ok(store->latest_samples()).size() == 2);
 }
 
+TEST_CASE("a series another process pruned comes back when its KPI reports again", "[store]") {
+    TempDir dir;
+    auto daemon = open_store(dir);
+    Batch first;
+    first.samples = {sample("gone", {{"region", "eu"}}, 1, 1000)};
+    ok(daemon->commit(first));  // the daemon now knows the series' id
+
+    auto cli = open_store(dir);  // e.g. a prune run from the command line
+    CHECK(ok(cli->prune(at_ms(2000), at_ms(0))) == 1);
+    REQUIRE(ok(cli->latest_samples()).empty());
+
+    Batch again;
+    again.samples = {sample("gone", {{"region", "eu"}}, 2, 3000)};
+    ok(daemon->commit(again));
+    const auto latest = ok(cli->latest_samples());
+    REQUIRE(latest.size() == 1);
+    CHECK(latest[0].value == 2);
+    CHECK(ok(daemon->history("gone", {{"region", "eu"}}, at_ms(0), at_ms(5000))).size() == 1);
+}
+
 TEST_CASE("an empty batch commits", "[store]") {
     TempDir dir;
     auto store = open_store(dir);
