@@ -188,7 +188,16 @@ dpkg-query -W -f='${Conffiles}\n' tocsin | grep -q "/etc/tocsin/tocsin.yaml" ||
 [ "$(id -u tocsin)" -lt 1000 ] || fail "tocsin is not a system user"
 [ -L /etc/systemd/system/multi-user.target.wants/tocsin.service ] || fail "the unit is not enabled"
 
-echo "== packaging: the unit (systemd-analyze verify, offline security review)"
+echo "== packaging: the unit (hardening lines, systemd-analyze verify, offline security review)"
+unit=/lib/systemd/system/tocsin.service
+for line in Type=notify "ExecReload=/bin/kill -HUP \$MAINPID" User=tocsin StateDirectory=tocsin \
+    WatchdogSec= NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
+    ProtectKernelTunables=yes ProtectControlGroups=yes LockPersonality=yes \
+    MemoryDenyWriteExecute=yes "CapabilityBoundingSet=\$" SystemCallArchitectures=native \
+    "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK\$" \
+    "SystemCallFilter=@system-service\$" "SystemCallFilter=~@privileged @resources\$"; do
+    grep -q "^$line" "$unit" || fail "$unit lacks '$line'"
+done
 if command -v systemd-analyze >/dev/null; then
     (cd / && systemd-analyze verify --man=no /lib/systemd/system/tocsin.service) ||
         fail "systemd-analyze verify"
