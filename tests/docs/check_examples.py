@@ -28,6 +28,13 @@ An HTML comment right before the fence (blank lines between are fine) says more:
                                                     errors count, not what it expects
   <!-- example: test in rules/growth/tests -->      a rule test file that lives in that folder
                                                     (run in a copy of the repository's rules/)
+  <!-- example: config with the next block as rules.yaml -->
+                                                    a whole tocsin.yaml, checked on its own with
+                                                    the next block saved as that file (only
+                                                    state_dir and plugin_dirs are replaced; a
+                                                    missing relative token_file is made); the
+                                                    next block is marked
+  <!-- example: checked with the previous block -->
   <!-- example: prometheus -->                      a Prometheus config: `promtool check config`
   <!-- example: skip (why) -->                      not checked; the reason is required
 
@@ -286,6 +293,21 @@ class Harness:
             path = self.write("doc_example_test.yaml", text)
         return self.run([self.args.tocsin, "test", path])
 
+    def check_whole(self, text, companion_name, companion):
+        """A whole tocsin.yaml with one companion file (its rule file), nothing of the harness."""
+        sections = top_sections(self.map_paths(text))
+        for section in sections:
+            if section[0] == "state_dir":
+                section[1:] = [" state", []]
+            elif section[0] == "plugin_dirs":
+                section[1:] = [f" [{self.args.plugins}]", []]
+        for token in re.findall(r"token_file:\s*([\w./-]+)", text):
+            if not os.path.isabs(token) and not os.path.exists(os.path.join(self.dir, token)):
+                self.write(token, "harness-token-0123456789abcdef0123456789\n")
+        self.write("tocsin.yaml", render(sections))
+        self.write(companion_name, companion)
+        return self.run([self.args.tocsin, "check", "-c", "tocsin.yaml"])
+
     def test_fragment(self, text):
         """One test case's keys, in a test file over the growth pack; only load errors count."""
         keys = {s[0] for s in top_sections(dedent(text))}
@@ -306,10 +328,13 @@ class Harness:
         return 0, out
 
 
-def check(args, example):
-    """Returns None when the example is fine, else the text of the problem."""
+def check(args, example, following):
+    """Returns None when the example is fine, else the text of the problem. `following` is the
+    next example of the same file (or None)."""
     marker = example.marker or ""
     text = example.text
+    if marker == "checked with the previous block":
+        return None  # the previous block's check covered it
     if marker.startswith("skip"):
         if not re.match(r"skip\s*\(.+\)", marker):
             return "a skipped example needs a reason: <!-- example: skip (why) -->"
@@ -333,6 +358,13 @@ def check(args, example):
                 rc, out = harness.test_fragment(inner)
                 return None if rc == 0 else out
             text = nest(text, path)
+        elif marker.startswith("config with the next block as"):
+            name = marker[len("config with the next block as"):].strip()
+            if following is None or following.marker != "checked with the previous block":
+                return ("the next block must be marked "
+                        "<!-- example: checked with the previous block -->")
+            rc, out = harness.check_whole(text, name, following.text)
+            return None if rc == 0 else out
         elif marker.startswith("test in"):
             rc, out = harness.run_test(text, marker[len("test in"):].strip())
             return None if rc == 0 else out
@@ -376,8 +408,10 @@ def main():
                                    for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
     checked = skipped = failed = 0
     for path in files:
-        for example in extract(path):
-            problem = check(args, example)
+        examples = list(extract(path))
+        for index, example in enumerate(examples):
+            following = examples[index + 1] if index + 1 < len(examples) else None
+            problem = check(args, example, following)
             if example.marker and example.marker.startswith("skip"):
                 skipped += 1
             else:
