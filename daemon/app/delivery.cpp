@@ -29,6 +29,10 @@ namespace {
 // A group commit holds at most this many samples (plus those of its first step), so one
 // transaction stays short.
 constexpr std::size_t kMaxGroupSamples = 100000;
+// A step with notifications and at least this many samples commits its alert state and outbox
+// first, starts sending, and commits the samples right after: a 10,000-series scrape's history
+// rows took most of the time between the scrape and the webhook (bench/compare/README.md).
+constexpr std::size_t kSplitSamples = 500;
 
 TimePoint wall_now() {
     return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
@@ -133,8 +137,18 @@ struct Delivery::Impl {
         while (!batches.empty()) {
             store::Batch group;
             const std::size_t taken = batches.size() == 1 ? 1 : group_front(group);
-            auto r = store.commit(batches.size() == 1 ? batches.front() : group);
+            store::Batch& next = batches.size() == 1 ? batches.front() : group;
+            // History can wait for the notifications; a crash in between loses only these rows.
+            store::Batch history;
+            if (!next.outbox.empty() && next.samples.size() >= kSplitSamples) {
+                history.samples = std::move(next.samples);
+                next.samples.clear();
+            }
+            auto r = store.commit(next);
             if (!r) {
+                if (!history.samples.empty()) {
+                    next.samples = std::move(history.samples);  // retried whole
+                }
                 if (!commit_failing) {
                     log::error(
                         "store",
@@ -159,6 +173,11 @@ struct Delivery::Impl {
                 batches.pop_front();
             }
             uncommitted.fetch_sub(taken, std::memory_order_relaxed);
+            if (!history.samples.empty()) {
+                batches.push_front(std::move(history));
+                uncommitted.fetch_add(1, std::memory_order_relaxed);
+                pump();  // the notifications leave now; the samples commit on the next turn
+            }
         }
         if (commit_failing) {
             log::info("store", "persisting again; all held steps written");
