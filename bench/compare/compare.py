@@ -54,6 +54,11 @@ def plugin_dir_of(binary):
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(binary))), "plugins")
 
 
+def on_term(signo, frame):
+    """SIGTERM ends a run like Ctrl-C does: through the finally blocks that stop every process."""
+    raise KeyboardInterrupt()
+
+
 def steady_state(system, kpis, warmup, steady):
     """CPU seconds and rule evaluations over `steady` seconds after `warmup`; RSS at its end."""
     deadline = time.monotonic() + 120
@@ -170,7 +175,7 @@ def table(results, ns, reps):
     lines.append("")
     for label, n, ratio, goal, met in verdicts:
         lines.append(
-            "goal %-52s N=%-6d ratio %.4f (1/%.0f) vs <= 1/%d: %s"
+            "goal %-52s N=%-6d ratio %.4f (1/%.1f) vs <= 1/%d: %s"
             % (label, n, ratio, 1 / ratio if ratio > 0 else float("inf"), round(1 / goal), met)
         )
     return "\n".join(lines)
@@ -208,13 +213,10 @@ def main():
     systems.ensure_debian_packages()
 
     procs = h.Procs()
-
-    def on_term(signo, frame):
-        raise KeyboardInterrupt()
-
     signal.signal(signal.SIGTERM, on_term)
     rng = random.Random(args.seed)
     results = []
+    failed = None
     print("tocsin %s\nplugins %s\nN %s, %d repetition(s), %d flips, %.0f s steady after %.0f s warm-up"
           % (args.binary, args.plugins, ns, args.reps, args.flips, args.steady, args.warmup), flush=True)
     try:
@@ -229,6 +231,10 @@ def main():
                     print("  " + describe(r), flush=True)
     except KeyboardInterrupt:
         print("compare: interrupted; stopping everything it started", flush=True)
+        failed = "interrupted"
+    except Exception as e:  # still stop everything and print what was measured
+        print("compare: stopped by an error: %s" % e, flush=True)
+        failed = str(e)
     finally:
         procs.stop_all()
     if args.json:
@@ -237,6 +243,8 @@ def main():
     done_ns = [n for n in ns if any(r["n"] == n for r in results)]
     reps = max((r["rep"] for r in results), default=-1) + 1
     print(table(results, done_ns, reps))
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
