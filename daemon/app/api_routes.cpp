@@ -1,6 +1,7 @@
 #include "app/api_routes.hpp"
 
 #include "app/ack_links.hpp"
+#include "app/api_requests.hpp"
 #include "app/api_silences.hpp"
 #include "app/checked_config.hpp"
 #include "app/ops_routes.hpp"
@@ -303,53 +304,14 @@ public:
     }
 
     void ack(const Request& req, const Reply& reply) {
-        boost::system::error_code ec;
-        const auto doc = json::parse(req.body.empty() ? "{}" : req.body, ec);
-        if (ec || !doc.is_object()) {
-            reply(api::json_error(400,
-                                  "body must be a JSON object: {\"author\": ..., "
-                                  "\"comment\": ..., \"for\": \"30m\"}"));
-            return;
-        }
-        const auto& o = doc.as_object();
-        engine::Ack a;
-        for (const auto& field : o) {
-            const auto& key = field.key();
-            if (!field.value().is_string()) {
-                reply(api::json_error(400, std::string(key) + " must be a string"));
-                return;
-            }
-            const std::string value(field.value().get_string());
-            if (key == "author") {
-                a.author = value;
-            } else if (key == "comment") {
-                a.comment = value;
-            } else if (key == "for") {
-                const auto d = engine::parse_duration(value);
-                if (!d || d->count() <= 0) {
-                    reply(api::json_error(400, "for must be a duration such as 30m"));
-                    return;
-                }
-                a.until = wall_now() + *d;
-            } else if (key == "until") {
-                a.until = engine::parse_rfc3339(value);
-                if (!a.until) {
-                    reply(api::json_error(400, "until must be an RFC 3339 time"));
-                    return;
-                }
-            } else {
-                reply(api::json_error(400,
-                                      "unknown field '" + std::string(key) +
-                                          "'; allowed: author, comment, for, until"));
-                return;
-            }
-        }
-        if (a.author.empty()) {
-            reply(api::json_error(400, "author is required: say who is on it"));
+        std::string error;
+        auto a = parse_ack_request(req.body, wall_now(), error);
+        if (!a) {
+            reply(api::json_error(400, error));
             return;
         }
         const auto& id = req.params.at("id");
-        auto inst = b_.acknowledge(id, std::move(a), std::nullopt);
+        auto inst = b_.acknowledge(id, std::move(*a), std::nullopt);
         if (!inst) {
             reply(api::json_error(404, "no firing alert with id '" + id + "'"));
             return;
