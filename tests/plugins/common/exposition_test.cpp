@@ -239,4 +239,8 @@ TEST_CASE("selector errors say where and what is allowed", "[exposition]") {
     CHECK(selector_error("m{") == "unterminated '{'; close it with '}' at offset 2");
     CHECK(selector_error("m x") == "unexpected 'x' at offset 2");
     CHECK_THAT(selector_error("m{a=~\"(\"}"), Catch::StartsWith("label 'a': invalid regex '('"));
+    // Found by tests/fuzz/exposition_fuzz: std::regex would overflow reading these numbers.
+    CHECK(selector_error("m{a=~\"x{99999999999999999999}\"}") ==
+          "label 'a': invalid regex 'x{99999999999999999999}': a back-reference or repetition "
+          "count has more than 9 digits");
 }
