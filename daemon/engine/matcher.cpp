@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <regex_check.hpp>
 
 namespace tocsin::engine {
 namespace {
@@ -24,37 +25,6 @@ bool is_label_name(std::string_view s) {
 
 bool is_regex_op(MatchOp op) {
     return op == MatchOp::Regex || op == MatchOp::NotRegex;
-}
-
-/// libstdc++'s std::regex reads the number of a back-reference (`\12`) or a repetition (`{2,5}`)
-/// into a long without checking for overflow (undefined behaviour; found by
-/// tests/fuzz/matcher_fuzz). A run of more than 9 digits there is refused before it is compiled;
-/// no sensible pattern needs one. plugins/sources/common/selector.cpp has the same check.
-bool has_oversized_number(std::string_view pattern) {
-    constexpr std::size_t kMaxDigits = 9;
-    const auto digits_at = [&](std::size_t i) {
-        std::size_t n = 0;
-        while (i + n < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[i + n]))) {
-            ++n;
-        }
-        return n;
-    };
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-        if (pattern[i] == '\\') {
-            if (digits_at(i + 1) > kMaxDigits) {
-                return true;
-            }
-            ++i;  // the escaped character has no meaning of its own
-        } else if (pattern[i] == '{') {
-            const std::size_t low = digits_at(i + 1);
-            const std::size_t comma = i + 1 + low;
-            if (low > kMaxDigits || (comma < pattern.size() && pattern[comma] == ',' &&
-                                     digits_at(comma + 1) > kMaxDigits)) {
-                return true;
-            }
-        }
-    }
-    return false;
 }
 
 void skip_space(std::string_view text, std::size_t& i) {
@@ -139,10 +109,10 @@ std::optional<Matcher> Matcher::make(std::string name,
                                      std::string& why) {
     Matcher m{std::move(name), op, std::move(value), std::nullopt};
     if (is_regex_op(op)) {
-        if (has_oversized_number(m.value)) {
-            why = "'" + m.value +
-                  "' is not a valid regular expression: a back-reference or repetition count has "
-                  "more than 9 digits";
+        // Refused before std::regex sees them: patterns it would take exponential time on or
+        // overflow while compiling (found by tests/fuzz/matcher_fuzz).
+        if (auto problem = exposition::regex_problem(m.value)) {
+            why = "'" + m.value + "' is not a valid regular expression: " + *problem;
             return std::nullopt;
         }
         try {

@@ -2,6 +2,7 @@
 // parsed exposition series.
 
 #include "exposition.hpp"
+#include "regex_check.hpp"
 
 namespace tocsin::exposition {
 namespace {
@@ -10,42 +11,6 @@ constexpr std::string_view kNameLabel = "__name__";
 
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
-/// libstdc++'s std::regex reads the number of a back-reference (`\12`) or a repetition (`{2,5}`)
-/// into a long without checking for overflow (undefined behaviour; found by
-/// tests/fuzz/exposition_fuzz and matcher_fuzz). A run of more than 9 digits there is refused
-/// before it is compiled. The engine's label matchers (daemon/engine/matcher.cpp) have the same
-/// check; this library is std-only and shared with plugins, so it keeps its own copy.
-bool has_oversized_number(std::string_view pattern) {
-    constexpr std::size_t kMaxDigits = 9;
-    const auto digits_at = [&](std::size_t i) {
-        std::size_t n = 0;
-        while (i + n < pattern.size() && is_digit(pattern[i + n])) {
-            ++n;
-        }
-        return n;
-    };
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-        if (pattern[i] == '\\') {
-            if (digits_at(i + 1) > kMaxDigits) {
-                return true;
-            }
-            ++i;  // the escaped character has no meaning of its own
-        } else if (pattern[i] == '{') {
-            const std::size_t low = digits_at(i + 1);
-            const std::size_t comma = i + 1 + low;
-            if (low > kMaxDigits || (comma < pattern.size() && pattern[comma] == ',' &&
-                                     digits_at(comma + 1) > kMaxDigits)) {
-                return true;
-            }
-        }
-    }
-    return false;
 }
 
 class SelectorReader {
@@ -138,9 +103,10 @@ std::optional<std::string> compile(Matcher& matcher) {
     if (matcher.op != MatchOp::Regex && matcher.op != MatchOp::NotRegex) {
         return std::nullopt;
     }
-    if (has_oversized_number(matcher.value)) {
-        return "label '" + matcher.label + "': invalid regex '" + matcher.value +
-               "': a back-reference or repetition count has more than 9 digits";
+    // Patterns std::regex would take exponential time on or overflow while compiling (found by
+    // tests/fuzz/exposition_fuzz).
+    if (auto problem = regex_problem(matcher.value)) {
+        return "label '" + matcher.label + "': invalid regex '" + matcher.value + "': " + *problem;
     }
     try {
         // Fully anchored, as in PromQL.

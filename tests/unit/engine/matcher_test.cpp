@@ -125,6 +125,15 @@ TEST_CASE("regex numbers too long for the regex engine are refused before compil
     CHECK(matches_all(*ok, Labels{{"a", "55555555555555555555,xx"}, {"b", "{12345678901"}}));
 }
 
+TEST_CASE("regexes that would backtrack exponentially are refused", "[matcher]") {
+    // Found by tests/fuzz/matcher_fuzz: env!~".**" and (x+)+ took minutes on short values.
+    CHECK(error_of(R"(env!~".**")").find("a quantifier cannot follow another one") !=
+          std::string::npos);
+    CHECK(error_of(R"(env=~"(x+)+y")").find("nested repetition") != std::string::npos);
+    std::string why;
+    CHECK(parse_matcher(R"(env=~"(prod|staging)-.*")", why).has_value());
+}
+
 TEST_CASE("the map form gives one matcher per label", "[matcher]") {
     std::string why;
     const auto eq =
