@@ -101,7 +101,9 @@ struct CollectGroup {
 };
 using CollectGroupPtr = std::shared_ptr<CollectGroup>;
 
-void log_diagnostics(const engine::Diagnostics& diags) {
+/// Logs the rendered diagnostics line by line: as errors, or as warnings when the configuration
+/// was accepted and only warnings are left (a refused plugin module, a route that never matches).
+void log_diagnostics(const engine::Diagnostics& diags, bool accepted = false) {
     const std::string text = diags.render(false);
     std::size_t start = 0;
     while (start < text.size()) {
@@ -110,7 +112,11 @@ void log_diagnostics(const engine::Diagnostics& diags) {
             end = text.size();
         }
         if (end > start) {
-            log::error("config", "{}", text.substr(start, end - start));
+            if (accepted) {
+                log::warning("config", "{}", text.substr(start, end - start));
+            } else {
+                log::error("config", "{}", text.substr(start, end - start));
+            }
         }
         start = end + 1;
     }
@@ -283,6 +289,9 @@ bool Daemon::start() {
             diags.error_count(),
             options_.config_path);
         return false;
+    }
+    if (diags.warning_count() > 0) {
+        log_diagnostics(diags, true);
     }
     state_dir_ = checked->loaded->config.state_dir;
     auto opened = store::Store::open(state_dir_);
