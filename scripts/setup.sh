@@ -13,7 +13,7 @@ packages=(
     clang libclang-rt-14-dev
     postgresql prometheus
     python3-aiosmtpd openssl
-    dpkg-dev file adduser systemd
+    dpkg-dev file adduser systemd lintian
 )
 
 missing=()

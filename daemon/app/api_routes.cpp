@@ -199,7 +199,33 @@ class Routes {
 public:
     explicit Routes(ApiBackend& backend) : b_(backend) {}
 
-    void healthz(const Request&, const Reply& reply) { reply(api::json_ok(R"({"status":"ok"})")); }
+    /// 200 in both states: the process is alive and must not be restarted for a store problem
+    /// (a restart would drop the steps it holds in memory until the store can be written).
+    void healthz(const Request&, const Reply& reply) {
+        const auto health = b_.store_health();
+        if (health.ok) {
+            reply(api::json_ok(R"({"status":"ok"})"));
+            return;
+        }
+        json::object o{{"status", "degraded"},
+                       {"problems", json::array{json::string("store: " + health.error)}}};
+        reply(api::json_ok(json::serialize(o)));
+    }
+
+    /// The "store" object of the status: whether writes work, and what waits in memory.
+    json::object store_json() const {
+        const auto health = b_.store_health();
+        json::object s;
+        s["path"] = b_.store_path();
+        s["ok"] = health.ok;
+        s["error"] = health.ok ? json::value(nullptr) : json::value(health.error);
+        s["failing_since"] = health.failing_since
+                                 ? json::value(engine::format_rfc3339(*health.failing_since))
+                                 : json::value(nullptr);
+        s["unpersisted_steps"] = b_.store_backlog();
+        s["write_failures"] = health.write_failures;
+        return s;
+    }
 
     void status(const Request&, const Reply& reply) {
         const auto now = wall_now();
@@ -254,16 +280,19 @@ public:
             (a.state == engine::AlertState::Firing ? firing : pending) += 1;
         }
         o["alerts"] = json::object{{"firing", firing}, {"pending", pending}};
+        o["store"] = store_json();
 
         // The outbox lives on the store thread; the answer completes there.
         b_.on_store([reply, o = std::move(o), now](store::Store& store) mutable {
             auto pending_items = store.list_outbox(store::OutboxState::Pending, 0);
             auto failed_items = store.list_outbox(store::OutboxState::Failed, 0);
             if (!pending_items || !failed_items) {
-                reply(api::json_error(
-                    500,
-                    "cannot read the outbox: " +
-                        (!pending_items ? pending_items.error() : failed_items.error()).text()));
+                // The rest of the status is worth having most when the store is in trouble.
+                o["outbox"] = json::object{
+                    {"error",
+                     "cannot read the outbox: " +
+                         (!pending_items ? pending_items.error() : failed_items.error()).text()}};
+                reply(api::json_ok(json::serialize(o)));
                 return;
             }
             json::object outbox;
