@@ -12,6 +12,7 @@
 #include "app/rule_activity.hpp"
 #include "app/sd_notify.hpp"
 #include "app/self_metrics.hpp"
+#include "app/state_lock.hpp"
 #include "app/worker_pool.hpp"
 #include "engine/engine.hpp"
 #include "engine/timezone.hpp"
@@ -100,7 +101,9 @@ struct CollectGroup {
 };
 using CollectGroupPtr = std::shared_ptr<CollectGroup>;
 
-void log_diagnostics(const engine::Diagnostics& diags) {
+/// Logs the rendered diagnostics line by line: as errors, or as warnings when the configuration
+/// was accepted and only warnings are left (a refused plugin module, a route that never matches).
+void log_diagnostics(const engine::Diagnostics& diags, bool accepted = false) {
     const std::string text = diags.render(false);
     std::size_t start = 0;
     while (start < text.size()) {
@@ -109,7 +112,11 @@ void log_diagnostics(const engine::Diagnostics& diags) {
             end = text.size();
         }
         if (end > start) {
-            log::error("config", "{}", text.substr(start, end - start));
+            if (accepted) {
+                log::warning("config", "{}", text.substr(start, end - start));
+            } else {
+                log::error("config", "{}", text.substr(start, end - start));
+            }
         }
         start = end + 1;
     }
@@ -149,7 +156,8 @@ public:
         : options_(std::move(options)),
           signals_(loop_),
           engine_timer_(loop_),
-          watch_timer_(loop_) {}
+          watch_timer_(loop_),
+          watchdog_timer_(loop_) {}
 
     int run();
 
@@ -166,6 +174,8 @@ public:
     PushOutcome push(std::vector<engine::Sample> samples,
                      std::vector<std::string> rejected) override;
     [[nodiscard]] std::size_t store_backlog() const override { return delivery_->backlog(); }
+    [[nodiscard]] StoreHealth store_health() const override { return delivery_->store_health(); }
+    [[nodiscard]] std::string store_path() const override { return store_->path(); }
     void on_store(std::function<void(store::Store&)> work) override {
         delivery_->post(std::move(work));
     }
@@ -204,6 +214,7 @@ private:
     void update_silences();
     void watch_files();
     void arm_watch();
+    void arm_watchdog(std::chrono::microseconds interval);
     /// Runs one engine call and records its duration in the step histogram.
     template <class Step>
     engine::StepOutput timed(Step&& step) {
@@ -224,6 +235,7 @@ private:
     asio::signal_set signals_;
     asio::steady_timer engine_timer_;
     asio::steady_timer watch_timer_;
+    asio::steady_timer watchdog_timer_;  // WATCHDOG=1 to systemd, when the unit asks for it
     FileWatch watch_;
     std::unique_ptr<WorkerPool> pool_;
     std::unique_ptr<store::Store> store_;
@@ -236,6 +248,7 @@ private:
     TimePoint started_at_{};
     std::optional<std::pair<TimePoint, ReloadOutcome>> last_reload_;
     std::unique_ptr<api::Server> api_;
+    std::optional<StateLock> state_lock_;  // held until the daemon object goes
     std::optional<AckLinks> ack_links_;
     std::string external_url_;  // base of links in messages; "" without the API
     std::shared_ptr<api::Router> router_;
@@ -247,11 +260,16 @@ private:
 };
 
 int Daemon::run() {
+    sd_notify("STATUS=starting");
     if (!start()) {
+        sd_notify("STATUS=not started: configuration or state errors (see the log)");
         shutdown();
         return 1;
     }
     sd_notify("READY=1\nSTATUS=running");
+    if (const auto interval = sd_watchdog_interval()) {
+        arm_watchdog(*interval);
+    }
     log::info("tocsin",
               "running: {} rule(s) on {} KPI(s), {} source(s), {} notifier(s)",
               runtime_->checked.loaded->rules.rules.size(),
@@ -259,7 +277,7 @@ int Daemon::run() {
               runtime_->sources.size(),
               runtime_->notifiers.size());
     loop_.run();
-    sd_notify("STOPPING=1");
+    sd_notify("STOPPING=1\nSTATUS=stopping");
     shutdown();
     log::info("tocsin", "stopped");
     return 0;
@@ -280,6 +298,9 @@ bool Daemon::start() {
             options_.config_path);
         return false;
     }
+    if (diags.warning_count() > 0) {
+        log_diagnostics(diags, true);
+    }
     state_dir_ = checked->loaded->config.state_dir;
     auto opened = store::Store::open(state_dir_);
     if (!opened) {
@@ -288,6 +309,12 @@ bool Daemon::start() {
         return false;
     }
     store_ = std::move(opened).value();
+    auto lock = StateLock::acquire(state_dir_);
+    if (!lock) {
+        log::critical("store", "{}; not starting", lock.error().text());
+        return false;
+    }
+    state_lock_.emplace(std::move(lock).value());
     auto links = AckLinks::open(state_dir_);
     if (!links) {
         log::critical("store", "{}; not starting", links.error().text());
@@ -421,6 +448,7 @@ void Daemon::watch_signals() {
             reports_->stop();
         }
         watch_timer_.cancel();
+        watchdog_timer_.cancel();
         loop_.stop();
     });
 }
@@ -428,7 +456,7 @@ void Daemon::watch_signals() {
 /// Builds a whole new runtime with the `tocsin check` code and swaps it in only if everything
 /// passed; otherwise the old one keeps running and every reason is logged.
 ReloadOutcome Daemon::reload() {
-    sd_notify("RELOADING=1\nSTATUS=reloading");
+    sd_notify(sd_reloading_message("reloading"));
     log::info("tocsin", "reloading {}", options_.config_path);
     engine::Diagnostics diags;
     CheckOptions check_options;
@@ -521,6 +549,18 @@ void Daemon::watch_files() {
     }
     watch_.reset(*runtime_->checked.loaded);
     arm_watch();
+}
+
+/// Pings systemd's watchdog from the loop, so a loop that hangs (not just a dead process) gets
+/// the daemon restarted.
+void Daemon::arm_watchdog(std::chrono::microseconds interval) {
+    sd_notify("WATCHDOG=1");
+    watchdog_timer_.expires_after(interval);
+    watchdog_timer_.async_wait([this, interval](const boost::system::error_code& ec) {
+        if (!ec) {
+            arm_watchdog(interval);
+        }
+    });
 }
 
 void Daemon::arm_watch() {
