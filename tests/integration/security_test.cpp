@@ -406,7 +406,7 @@ TEST_CASE(
 }
 
 TEST_CASE("a client that trickles its request does not keep the API from serving others",
-          "[integration][security][api]") {
+          "[integration][security][api][concurrency]") {
     HttpServer hook;
     ApiInstallation inst(webhook_notifier("hook", hook.url("/hook")), "[hook]");
     inst.start();

@@ -235,7 +235,7 @@ TEST_CASE("a read-only state folder is refused at start, naming the folder and t
 TEST_CASE(
     "a state database locked by another process is refused at start, and a lock taken at "
     "run time only delays notifications",
-    "[storage]") {
+    "[storage][concurrency]") {
     Setup s;
     s.create_state();
     {
