@@ -9,7 +9,7 @@ The workload (see docs/operators.md, "What tocsin guarantees when it crashes"):
 - one push source and three KPIs, each with a threshold rule (warning 10, critical 20);
 - one policy, three steps: `step-a` at once, `step-b` after 3s, `step-c` after 9s, each a
   webhook notifier pointing at a receiver this script runs on 127.0.0.1 (port 0) that records
-  every request with its Idempotency-Key (and answers after a random 0-60 ms, so kills catch
+  every request with its Idempotency-Key (and answers after a random 0-150 ms, so kills catch
   sends in flight);
 - several lanes, each running episodes one after the other; an episode is one alert instance
   (its own `ep` label) whose value the pusher sends every 0.2 s:
@@ -123,7 +123,7 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 with receiver.lock:
-                    delay = receiver.rng.uniform(0, 0.06)
+                    delay = receiver.rng.uniform(0, 0.15)
                     receiver.requests.append(
                         (time.monotonic(), self.path, self.headers.get("Idempotency-Key", ""), body)
                     )
