@@ -4,7 +4,8 @@
 # on the shipped configs, a format check, and the unit tests again under AddressSanitizer + UBSan.
 # Set TOCSIN_SKIP_ASAN=1 to skip the sanitizer pass while iterating.
 # The Debian package test installs, upgrades and purges the .deb on this machine (root only); set
-# TOCSIN_SKIP_PACKAGING=1 to skip it.
+# TOCSIN_SKIP_PACKAGING=1 to skip it. The crash-safety test (50 SIGKILLs, ~2 min) and the short
+# soak (75 s, memory must not grow) skip with TOCSIN_SKIP_CRASH=1 / TOCSIN_SKIP_SOAK=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,9 @@ fi
 
 bash tests/sdk/out_of_tree.sh build/default
 bash tests/packaging/deb_test.sh build/default   # as root; TOCSIN_SKIP_PACKAGING=1 skips it
+
+[ "${TOCSIN_SKIP_CRASH:-}" = "1" ] || python3 tests/crash/crash_safety.py --binary build/default/bin/tocsin --kills 50
+[ "${TOCSIN_SKIP_SOAK:-}" = "1" ] || python3 bench/soak/soak.py --check --binary build/default/bin/tocsin
 
 echo "== all tests"
 ctest --preset default -j2

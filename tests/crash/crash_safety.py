@@ -128,10 +128,13 @@ class Receiver:
                         (time.monotonic(), self.path, self.headers.get("Idempotency-Key", ""), body)
                     )
                 time.sleep(delay)  # widen the window in which a kill finds a send in flight
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the daemon was killed while this send was in flight
 
             def log_message(self, *args):
                 pass
@@ -219,7 +222,10 @@ class Workload:
         self.pushes_ok = 0
         self.pushes_failed = 0
         self.acks = 0
-        self.ack_lost = []
+        # Half the acknowledgements are followed by a kill at once: an answer the daemon gave
+        # must hold even when it dies the next moment.
+        self.ack_rng = random.Random(rng.random())
+        self.kill_request = threading.Event()
 
     def schedule(self, now):
         """Starts a lane's next episode when its previous one has had its normal tail."""
@@ -276,6 +282,12 @@ class Workload:
                         alert = firing.get(e.name)
                         if alert is None:
                             continue
+                        if alert.get("ack"):
+                            # Stored, but the answer was lost to a kill: a client sees it is
+                            # acknowledged and does not ask again.
+                            e.acked_at = time.monotonic()
+                            self.acks += 1
+                            continue
                         status, _ = self.api.call(
                             "POST",
                             "/api/v1/alerts/%s/ack" % alert["id"],
@@ -284,6 +296,8 @@ class Workload:
                         if status == 200:
                             e.acked_at = time.monotonic()
                             self.acks += 1
+                            if self.ack_rng.random() < 0.5:
+                                self.kill_request.set()
                 except (OSError, ValueError, KeyError):
                     pass
             time.sleep(0.1)
@@ -452,6 +466,7 @@ def check(episodes, requests, kill_times, kinds_by_id):
                 continue
             missing = [k for k in want if k not in got_kinds]
             lost += len(missing)
+            foreign += len([k for k in got_kinds if k not in want])
             starts = sorted({g[2] for g in got})
             violations.append(
                 "%s (%s, %s, started +%.1fs): %s expected %s, received %s%s"
@@ -494,7 +509,8 @@ def main():
     args = p.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
     binary = os.path.abspath(args.binary)
-    plugins = args.plugins or os.path.join(os.path.dirname(os.path.dirname(binary)), "plugins")
+    plugins = os.path.abspath(
+        args.plugins or os.path.join(os.path.dirname(os.path.dirname(binary)), "plugins"))
     rng = random.Random(seed)
     print("crash-safety: seed %d (rerun with --seed %d), %d kills, binary %s"
           % (seed, seed, args.kills, binary), flush=True)
@@ -508,6 +524,7 @@ def main():
     workload = Workload(random.Random(seed + 2), api, args.lanes)
     kill_times = []
     restarts = []
+    after_ack = 0
     failed = False
     try:
         daemon.start()
@@ -518,7 +535,9 @@ def main():
         for t in threads:
             t.start()
         for k in range(args.kills):
-            time.sleep(rng.uniform(args.min_up, args.max_up))
+            if workload.kill_request.wait(rng.uniform(args.min_up, args.max_up)):
+                workload.kill_request.clear()
+                after_ack += 1
             daemon.kill()
             kill_times.append(time.monotonic())
             daemon.start()
@@ -546,8 +565,10 @@ def main():
     kinds = figures["kinds"]
     print("crash-safety figures:")
     print("  seed                    %d" % seed)
-    print("  kills (SIGKILL)         %d (restart to healthy: max %.2f s, median %.2f s)"
-          % (len(kill_times), max(restarts or [0]), sorted(restarts or [0])[len(restarts) // 2]))
+    print("  kills (SIGKILL)         %d, %d of them right after an acknowledgement was answered "
+          "(restart to healthy: max %.2f s, median %.2f s)"
+          % (len(kill_times), after_ack, max(restarts or [0]),
+             sorted(restarts or [0])[len(restarts) // 2]))
     print("  episodes                %d (%s)" % (len(workload.episodes), ", ".join(
         "%s %d" % (k, sum(1 for e in workload.episodes if e.kind == k)) for k in sorted(EPISODES))))
     print("  acknowledgements        %d" % workload.acks)
