@@ -1,7 +1,7 @@
 # Installation layout of everything that is not a library or the SDK, and the Debian package.
 #
 #   cmake --preset default && cmake --build --preset default
-#   (cd build/default && cpack -G DEB)          # -> build/default/tocsin_<version>_<arch>.deb
+#   (cd build/default && cpack -G DEB)          # -> build/default/tocsin_<version>-1_<arch>.deb
 #
 # The package is laid out for the prefix /usr (the top-level CMakeLists.txt makes it the default):
 # /usr/bin/tocsin, /usr/lib/tocsin/plugins, /etc/tocsin, /lib/systemd/system, /usr/share/tocsin.
@@ -40,9 +40,25 @@ add_custom_command(OUTPUT ${_man}.gz
 add_custom_target(tocsin_man ALL DEPENDS ${_man}.gz)
 install(FILES ${_man}.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
-# The Debian package: one `tocsin` package holding every component (daemon, plugins, SDK).
-set(TOCSIN_PACKAGE_CONTACT "tocsin maintainers <tocsin@localhost>"
+# What Debian wants in /usr/share/doc/<package>: the copyright file and changelog.Debian.gz (the
+# version filled in, gzipped the same way), and lintian's overrides with their reasons.
+set(TOCSIN_PACKAGE_CONTACT "tocsin maintainers <tocsin-maintainers@example.org>"
     CACHE STRING "Maintainer field of the Debian package")
+set(_changelog ${CMAKE_CURRENT_BINARY_DIR}/packaging/debian/changelog.Debian)
+configure_file(${_packaging_dir}/debian/changelog.in ${_changelog} @ONLY)
+add_custom_command(OUTPUT ${_changelog}.gz
+    COMMAND gzip -9 -n -k -f ${_changelog}
+    DEPENDS ${_changelog}
+    COMMENT "Compressing changelog.Debian"
+    VERBATIM)
+add_custom_target(tocsin_changelog ALL DEPENDS ${_changelog}.gz)
+install(FILES ${_changelog}.gz ${_packaging_dir}/debian/copyright
+    DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${_packaging_dir}/debian/lintian-overrides
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides
+    RENAME tocsin)
+
+# The Debian package: one `tocsin` package holding every component (daemon, plugins, SDK).
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME tocsin)
 set(CPACK_PACKAGE_VENDOR tocsin)
@@ -60,6 +76,8 @@ the systemd unit and the plugin SDK (headers and the tocsin-sdk CMake
 package).")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
+# A Debian revision: the package is not native (its changelog is changelog.Debian.gz).
+set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)

@@ -12,7 +12,7 @@ packages=(
     libbenchmark-dev clang-format-16
     postgresql prometheus
     python3-aiosmtpd openssl
-    dpkg-dev file adduser systemd
+    dpkg-dev file adduser systemd lintian
 )
 
 missing=()

@@ -149,7 +149,8 @@ public:
         : options_(std::move(options)),
           signals_(loop_),
           engine_timer_(loop_),
-          watch_timer_(loop_) {}
+          watch_timer_(loop_),
+          watchdog_timer_(loop_) {}
 
     int run();
 
@@ -207,6 +208,7 @@ private:
     void update_silences();
     void watch_files();
     void arm_watch();
+    void arm_watchdog(std::chrono::microseconds interval);
     /// Runs one engine call and records its duration in the step histogram.
     template <class Step>
     engine::StepOutput timed(Step&& step) {
@@ -227,6 +229,7 @@ private:
     asio::signal_set signals_;
     asio::steady_timer engine_timer_;
     asio::steady_timer watch_timer_;
+    asio::steady_timer watchdog_timer_;  // WATCHDOG=1 to systemd, when the unit asks for it
     FileWatch watch_;
     std::unique_ptr<WorkerPool> pool_;
     std::unique_ptr<store::Store> store_;
@@ -250,11 +253,16 @@ private:
 };
 
 int Daemon::run() {
+    sd_notify("STATUS=starting");
     if (!start()) {
+        sd_notify("STATUS=not started: configuration or state errors (see the log)");
         shutdown();
         return 1;
     }
     sd_notify("READY=1\nSTATUS=running");
+    if (const auto interval = sd_watchdog_interval()) {
+        arm_watchdog(*interval);
+    }
     log::info("tocsin",
               "running: {} rule(s) on {} KPI(s), {} source(s), {} notifier(s)",
               runtime_->checked.loaded->rules.rules.size(),
@@ -262,7 +270,7 @@ int Daemon::run() {
               runtime_->sources.size(),
               runtime_->notifiers.size());
     loop_.run();
-    sd_notify("STOPPING=1");
+    sd_notify("STOPPING=1\nSTATUS=stopping");
     shutdown();
     log::info("tocsin", "stopped");
     return 0;
@@ -424,6 +432,7 @@ void Daemon::watch_signals() {
             reports_->stop();
         }
         watch_timer_.cancel();
+        watchdog_timer_.cancel();
         loop_.stop();
     });
 }
@@ -431,7 +440,7 @@ void Daemon::watch_signals() {
 /// Builds a whole new runtime with the `tocsin check` code and swaps it in only if everything
 /// passed; otherwise the old one keeps running and every reason is logged.
 ReloadOutcome Daemon::reload() {
-    sd_notify("RELOADING=1\nSTATUS=reloading");
+    sd_notify(sd_reloading_message("reloading"));
     log::info("tocsin", "reloading {}", options_.config_path);
     engine::Diagnostics diags;
     CheckOptions check_options;
@@ -524,6 +533,18 @@ void Daemon::watch_files() {
     }
     watch_.reset(*runtime_->checked.loaded);
     arm_watch();
+}
+
+/// Pings systemd's watchdog from the loop, so a loop that hangs (not just a dead process) gets
+/// the daemon restarted.
+void Daemon::arm_watchdog(std::chrono::microseconds interval) {
+    sd_notify("WATCHDOG=1");
+    watchdog_timer_.expires_after(interval);
+    watchdog_timer_.async_wait([this, interval](const boost::system::error_code& ec) {
+        if (!ec) {
+            arm_watchdog(interval);
+        }
+    });
 }
 
 void Daemon::arm_watch() {

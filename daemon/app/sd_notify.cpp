@@ -2,14 +2,35 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 namespace tocsin::app {
+namespace {
+
+/// A whole positive decimal number from the environment, or nullopt.
+std::optional<std::uint64_t> env_number(const char* name) {
+    const char* text = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read-only use
+    if (text == nullptr || text[0] == '\0') {
+        return std::nullopt;
+    }
+    std::uint64_t value = 0;
+    const char* end = text + std::strlen(text);
+    const auto [ptr, ec] = std::from_chars(text, end, value);
+    if (ec != std::errc{} || ptr != end || value == 0) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+}  // namespace
 
 void sd_notify(std::string_view message) {
     const char* path =
@@ -39,6 +60,30 @@ void sd_notify(std::string_view message) {
                    reinterpret_cast<const sockaddr*>(&addr),
                    addr_len);
     ::close(fd);
+}
+
+std::string sd_reloading_message(std::string_view status) {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    const auto usec = static_cast<std::uint64_t>(now.tv_sec) * 1000000U +
+                      static_cast<std::uint64_t>(now.tv_nsec) / 1000U;
+    std::string message = "RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec);
+    message += "\nSTATUS=";
+    message += status;
+    return message;
+}
+
+std::optional<std::chrono::microseconds> sd_watchdog_interval() {
+    const auto usec = env_number("WATCHDOG_USEC");
+    if (!usec) {
+        return std::nullopt;
+    }
+    // Set for the main process only; a child that inherited the variables must not ping.
+    if (const auto pid = env_number("WATCHDOG_PID");
+        pid && *pid != static_cast<std::uint64_t>(::getpid())) {
+        return std::nullopt;
+    }
+    return std::chrono::microseconds(static_cast<std::chrono::microseconds::rep>(*usec / 2));
 }
 
 }  // namespace tocsin::app

@@ -8,7 +8,7 @@
 #   - hidden visibility, so the entry point from TOCSIN_EXPORT_SOURCE/NOTIFIER is its one
 #     exported symbol, and --no-undefined, so a missing symbol fails the link, not the load;
 #   - not writable by group or others (the daemon refuses such modules);
-#   - installed into <prefix>/<libdir>/tocsin/plugins.
+#   - installed into <prefix>/lib/tocsin/plugins (never a multiarch dir), where tocsin looks.
 # <name> is only used for file names; the name users write after `plugin:` is the one the code
 # passes to the export macro.
 include_guard(GLOBAL)
@@ -42,5 +42,7 @@ function(tocsin_sdk_add_plugin name)
     endif()
     add_custom_command(TARGET ${target} POST_BUILD
         COMMAND chmod go-w $<TARGET_FILE:${target}> VERBATIM)
-    install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/tocsin/plugins)
+    # lib/tocsin/plugins, not the multiarch libdir: it is where the packaged daemon looks
+    # (plugin_dirs in /etc/tocsin/tocsin.yaml is /usr/lib/tocsin/plugins).
+    install(TARGETS ${target} LIBRARY DESTINATION lib/tocsin/plugins)
 endfunction()

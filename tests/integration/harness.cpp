@@ -122,7 +122,8 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
 
 DaemonProcess::DaemonProcess(std::string binary,
                              std::vector<std::string> args,
-                             std::string log_path)
+                             std::string log_path,
+                             std::map<std::string, std::string> env)
     : log_path_(std::move(log_path)) {
     notify_path_ = log_path_ + ".notify";
     ::unlink(notify_path_.c_str());
@@ -137,7 +138,8 @@ DaemonProcess::DaemonProcess(std::string binary,
         throw std::system_error(errno, std::generic_category(), "bind " + notify_path_);
     }
     args.insert(args.begin(), binary);
-    pid_ = spawn(args, log_path_, log_path_, {{"NOTIFY_SOCKET", notify_path_}});
+    env["NOTIFY_SOCKET"] = notify_path_;
+    pid_ = spawn(args, log_path_, log_path_, env);
 }
 
 DaemonProcess::~DaemonProcess() {
@@ -170,6 +172,19 @@ bool DaemonProcess::wait_notify(const std::string& text, std::chrono::millisecon
             return false;  // it died
         }
     }
+}
+
+std::optional<std::string> DaemonProcess::next_notify(std::chrono::milliseconds timeout) {
+    pollfd p{notify_fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) {
+        return std::nullopt;
+    }
+    char buf[4096];
+    const auto n = ::recv(notify_fd_, buf, sizeof(buf), 0);
+    if (n <= 0) {
+        return std::nullopt;
+    }
+    return std::string(buf, static_cast<std::size_t>(n));
 }
 
 bool DaemonProcess::wait_ready(std::chrono::milliseconds timeout) {

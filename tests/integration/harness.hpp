@@ -35,7 +35,11 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
 /// wait_ready() knows exactly when start-up finished. Killed (SIGKILL) on destruction.
 class DaemonProcess {
 public:
-    DaemonProcess(std::string binary, std::vector<std::string> args, std::string log_path);
+    /// `env` adds variables to the child's environment (e.g. WATCHDOG_USEC).
+    DaemonProcess(std::string binary,
+                  std::vector<std::string> args,
+                  std::string log_path,
+                  std::map<std::string, std::string> env = {});
     ~DaemonProcess();
     DaemonProcess(const DaemonProcess&) = delete;
     DaemonProcess& operator=(const DaemonProcess&) = delete;
@@ -44,6 +48,9 @@ public:
     bool wait_ready(std::chrono::milliseconds timeout);
     /// Waits for a notify message containing `text` (e.g. "STATUS=running (last reload refused)").
     bool wait_notify(const std::string& text, std::chrono::milliseconds timeout);
+    /// The next notify datagram, whole ("RELOADING=1\nMONOTONIC_USEC=...\nSTATUS=..."), or
+    /// nullopt when none came within `timeout`.
+    std::optional<std::string> next_notify(std::chrono::milliseconds timeout);
     void signal(int signo);
     /// SIGKILL and reap: the crash the durability tests simulate.
     void kill9();

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The Debian package end to end, on this machine (CI machines are disposable Debian 12 boxes that
 # run as root): builds the .deb twice with cpack (the second with a bumped version), then
-#   install  - files where they belong with the right modes, the tocsin user, the API token, the
-#              unit enabled; the unit passes `systemd-analyze verify` and its offline security
-#              review; `tocsin check` passes on the packaged config as the tocsin user;
+#   lint     - lintian, with the remaining tags listed in packaging/debian/lintian-overrides;
+#   install  - files where they belong with the right modes (copyright, changelog.Debian.gz, SDK
+#              headers and CMake package too), the tocsin user, the API token, the unit enabled;
+#              the unit has its hardening lines, passes `systemd-analyze verify` and its offline
+#              security review; `tocsin check` passes on the packaged config as the tocsin user;
+#   sdk      - sdk-template built against the installed SDK installs into /usr/lib/tocsin/plugins
+#              (under a DESTDIR) and the installed daemon loads and checks its plugins;
 #   run      - the installed binary runs as the tocsin user on the packaged config, answers
 #              /healthz, /metrics (promtool) and `tocsin status`, reloads on SIGHUP and `tocsin reload`, can be backed
 #              up with sqlite3 .backup while running, and stops cleanly on SIGTERM;
@@ -142,11 +146,23 @@ next="$version+deb.test.1"
     { cat "$work/cpack2.log" >&2; fail "cpack (bumped version)"; }
 deb1="$(ls "$work"/v1/tocsin_*.deb)"
 deb2="$(ls "$work"/v2/tocsin_*.deb)"
-[ "$(dpkg-deb -f "$deb1" Version)" = "$version" ] || fail "$deb1 has the wrong version"
-[ "$(dpkg-deb -f "$deb2" Version)" = "$next" ] || fail "$deb2 has the wrong version"
+[ "$(dpkg-deb -f "$deb1" Version)" = "$version-1" ] || fail "$deb1 has the wrong version"
+[ "$(dpkg-deb -f "$deb2" Version)" = "$next-1" ] || fail "$deb2 has the wrong version"
+dpkg-deb -f "$deb1" Maintainer | grep -q "<[^@ ]*@[^> ]*>" || fail "the Maintainer has no address"
 [ "$(dpkg-deb -f "$deb1" Section)" = "admin" ] || fail "Section is not admin"
 dpkg-deb -f "$deb1" Depends | grep -q "libyaml-cpp" || fail "Depends lacks the shared libraries"
 dpkg-deb -f "$deb1" Depends | grep -q "adduser" || fail "Depends lacks adduser"
+
+echo "== packaging: lintian"
+if command -v lintian >/dev/null; then
+    # Tags that stay are listed with their reasons in packaging/debian/lintian-overrides, which
+    # the package installs; anything else (warnings and errors) fails the test.
+    lintian --fail-on error,warning \
+        "$deb1" >"$work/lintian.txt" 2>&1 || { cat "$work/lintian.txt" >&2; fail "lintian"; }
+    cat "$work/lintian.txt"
+else
+    echo "(lintian not found; scripts/setup.sh installs it)"
+fi
 
 echo "== packaging: clean install of $(basename "$deb1")"
 dpkg -i "$deb1" </dev/null >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; fail "dpkg -i"; }
@@ -181,6 +197,10 @@ expect_mode /usr/include/tocsin/sdk/abi.h 644 root:root
 triplet="$(dpkg-architecture -qDEB_HOST_MULTIARCH)"
 expect_mode "/usr/lib/$triplet/cmake/tocsin-sdk/tocsin-sdkConfig.cmake" 644 root:root
 expect_mode /usr/share/tocsin/rules/growth/activation.yaml 644 root:root
+expect_mode /usr/share/doc/tocsin/copyright 644 root:root
+expect_mode /usr/share/doc/tocsin/changelog.Debian.gz 644 root:root
+zcat /usr/share/doc/tocsin/changelog.Debian.gz | head -n1 | grep -q "^tocsin ($version-1) " ||
+    fail "changelog.Debian.gz does not start with version $version-1"
 dpkg-query -W -f='${Conffiles}\n' tocsin | grep -q "/etc/tocsin/tocsin.yaml" ||
     fail "/etc/tocsin/tocsin.yaml is not a conffile"
 [ "$(getent passwd tocsin | cut -d: -f6,7)" = "/var/lib/tocsin:/usr/sbin/nologin" ] ||
@@ -188,7 +208,16 @@ dpkg-query -W -f='${Conffiles}\n' tocsin | grep -q "/etc/tocsin/tocsin.yaml" ||
 [ "$(id -u tocsin)" -lt 1000 ] || fail "tocsin is not a system user"
 [ -L /etc/systemd/system/multi-user.target.wants/tocsin.service ] || fail "the unit is not enabled"
 
-echo "== packaging: the unit (systemd-analyze verify, offline security review)"
+echo "== packaging: the unit (hardening lines, systemd-analyze verify, offline security review)"
+unit=/lib/systemd/system/tocsin.service
+for line in Type=notify "ExecReload=/bin/kill -HUP \$MAINPID" User=tocsin StateDirectory=tocsin \
+    WatchdogSec= NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
+    ProtectKernelTunables=yes ProtectControlGroups=yes LockPersonality=yes \
+    MemoryDenyWriteExecute=yes "CapabilityBoundingSet=\$" SystemCallArchitectures=native \
+    "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK\$" \
+    "SystemCallFilter=@system-service\$" "SystemCallFilter=~@privileged @resources\$"; do
+    grep -q "^$line" "$unit" || fail "$unit lacks '$line'"
+done
 if command -v systemd-analyze >/dev/null; then
     (cd / && systemd-analyze verify --man=no /lib/systemd/system/tocsin.service) ||
         fail "systemd-analyze verify"
@@ -207,6 +236,50 @@ pack_tests=(/usr/share/tocsin/rules/*/tests/*_test.yaml)
 [ ${#pack_tests[@]} -gt 0 ] || fail "no rule pack tests installed"
 /usr/bin/tocsin test "${pack_tests[@]}" >"$work/test.log" || { cat "$work/test.log" >&2; fail "tocsin test"; }
 as_tocsin /usr/bin/tocsin check -c /etc/tocsin/tocsin.yaml || fail "tocsin check on the packaged config"
+
+echo "== packaging: an out-of-tree plugin built against the installed SDK"
+# The plugin author's path: the template the package ships, find_package(tocsin-sdk) from /usr,
+# and an install that lands where the packaged daemon looks (/usr/lib/tocsin/plugins).
+cp -r /usr/share/tocsin/sdk-template "$work/my-plugins"
+cmake -S "$work/my-plugins" -B "$work/my-plugins/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+    >"$work/sdk.log" 2>&1 || { cat "$work/sdk.log" >&2; fail "cmake on the template with the installed SDK"; }
+grep -q "tocsin-sdk" "$work/my-plugins/build/CMakeCache.txt" || fail "find_package(tocsin-sdk) was not used"
+grep -q "^tocsin-sdk_DIR:PATH=/usr/" "$work/my-plugins/build/CMakeCache.txt" ||
+    fail "the template did not find the installed tocsin-sdk: $(grep tocsin-sdk_DIR "$work/my-plugins/build/CMakeCache.txt")"
+cmake --build "$work/my-plugins/build" >>"$work/sdk.log" 2>&1 || { cat "$work/sdk.log" >&2; fail "building the template"; }
+DESTDIR="$work/stage" cmake --install "$work/my-plugins/build" >>"$work/sdk.log" 2>&1 ||
+    { cat "$work/sdk.log" >&2; fail "installing the template"; }
+for p in source_disk_usage notifier_file_append; do
+    [ -f "$work/stage/usr/lib/tocsin/plugins/tocsin_$p.so" ] ||
+        fail "the SDK installed tocsin_$p.so elsewhere: $(cd "$work/stage" && find . -name '*.so')"
+done
+chmod -R go-w "$work/stage"
+/usr/bin/tocsin plugins --plugin-dir "$work/stage/usr/lib/tocsin/plugins" >"$work/plugins.txt" ||
+    fail "tocsin plugins on the out-of-tree modules"
+grep -q "disk_usage 1.0.0 (source" "$work/plugins.txt" || { cat "$work/plugins.txt" >&2; fail "disk_usage not loaded"; }
+grep -q "file_append 1.0.0 (notifier" "$work/plugins.txt" || { cat "$work/plugins.txt" >&2; fail "file_append not loaded"; }
+mkdir -p "$work/oot"
+cat >"$work/oot/tocsin.yaml" <<YAML
+state_dir: $work/oot/state
+plugin_dirs: [$work/stage/usr/lib/tocsin/plugins, /usr/lib/tocsin/plugins]
+rule_files: [rules.yaml]
+sources:
+  disks: { plugin: disk_usage }
+notifiers:
+  audit: { plugin: file_append, path: $work/oot/audit.jsonl }
+default_policy: page
+YAML
+cat >"$work/oot/rules.yaml" <<YAML
+kpis:
+  work_disk_bytes: { source: disks, path: $work, measure: total_bytes, every: 1s }
+policies:
+  page: { steps: [ { notify: [audit] } ] }
+rules:
+  - alert: OutOfTreeSeen
+    kpi: work_disk_bytes
+    above: { warning: 0 }
+YAML
+/usr/bin/tocsin check -c "$work/oot/tocsin.yaml" >/dev/null || fail "tocsin check with the out-of-tree plugins"
 
 echo "== packaging: run the installed daemon as the tocsin user"
 start_daemon "$work/run1.log"
@@ -243,7 +316,7 @@ echo "== packaging: upgrade to $next with a modified conffile"
 echo "# edited by the operator" >>/etc/tocsin/tocsin.yaml
 token_before="$(cat /etc/tocsin/api-token)"
 dpkg -i "$deb2" </dev/null >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log" >&2; fail "upgrade"; }
-[ "$(dpkg-query -W -f='${Version}' tocsin)" = "$next" ] || fail "the upgrade did not take"
+[ "$(dpkg-query -W -f='${Version}' tocsin)" = "$next-1" ] || fail "the upgrade did not take"
 grep -q "^# edited by the operator" /etc/tocsin/tocsin.yaml || fail "the modified conffile was replaced"
 [ "$(cat /etc/tocsin/api-token)" = "$token_before" ] || fail "the upgrade changed the API token"
 [ -f /var/lib/tocsin/state.db ] || fail "the upgrade lost the state database"
