@@ -46,6 +46,7 @@ bash tests/sdk/out_of_tree.sh build/default
 bash tests/packaging/deb_test.sh build/default   # as root; TOCSIN_SKIP_PACKAGING=1 skips it
 python3 tests/docs/check_examples.py --tocsin build/default/bin/tocsin   # every yaml example in README.md and docs/
 
+[ "${TOCSIN_SKIP_FUZZ:-}" = "1" ] || bash scripts/fuzz.sh 20   # libFuzzer smoke run; TOCSIN_SKIP_FUZZ=1 skips it
 [ "${TOCSIN_SKIP_CRASH:-}" = "1" ] || python3 tests/crash/crash_safety.py --binary build/default/bin/tocsin --kills 50
 [ "${TOCSIN_SKIP_SOAK:-}" = "1" ] || python3 bench/soak/soak.py --check --binary build/default/bin/tocsin
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "api/router.hpp"
+#include "app/store_health.hpp"
 #include "engine/engine.hpp"
 #include "engine/silence.hpp"
 #include "engine/time.hpp"
@@ -68,6 +69,10 @@ public:
     virtual ReloadOutcome reload() = 0;
     /// Engine steps waiting for the store; pushes are refused (429) while it is too large.
     [[nodiscard]] virtual std::size_t store_backlog() const = 0;
+    /// Whether the store can be written now (status, healthz). Any thread.
+    [[nodiscard]] virtual StoreHealth store_health() const = 0;
+    /// The state database's file.
+    [[nodiscard]] virtual std::string store_path() const = 0;
     /// Hands pushed samples to the engine (KPIs of `push` sources only).
     virtual PushOutcome push(std::vector<engine::Sample> samples,
                              std::vector<std::string> rejected) = 0;

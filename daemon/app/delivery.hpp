@@ -1,6 +1,7 @@
 #pragma once
 
 #include "app/notifier_keys.hpp"
+#include "app/store_health.hpp"
 #include "app/worker_pool.hpp"
 #include "engine/time.hpp"
 #include "plugin_host/instances.hpp"
@@ -63,6 +64,8 @@ public:
     /// Engine steps submitted and not yet committed; the push endpoint refuses more while the
     /// store is far behind. Safe from any thread.
     [[nodiscard]] std::size_t backlog() const;
+    /// Whether the last write to the store succeeded, and since when it fails. Any thread.
+    [[nodiscard]] StoreHealth store_health() const;
     /// Runs `work` on the store thread, after every step submitted before it (API reads).
     void post(std::function<void(store::Store&)> work);
     /// Runs `done` on the store thread once every step submitted before it is committed:

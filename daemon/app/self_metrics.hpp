@@ -66,6 +66,8 @@ public:
     metrics::Counter& reloads;
     metrics::Gauge& last_reload_successful;
     metrics::Counter& samples_ingested;
+    metrics::Gauge& store_up;
+    metrics::Counter& store_write_failures;
 };
 
 }  // namespace tocsin::app

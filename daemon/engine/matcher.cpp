@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <regex_check.hpp>
 
 namespace tocsin::engine {
 namespace {
@@ -108,6 +109,12 @@ std::optional<Matcher> Matcher::make(std::string name,
                                      std::string& why) {
     Matcher m{std::move(name), op, std::move(value), std::nullopt};
     if (is_regex_op(op)) {
+        // Refused before std::regex sees them: patterns it would take exponential time on or
+        // overflow while compiling (found by tests/fuzz/matcher_fuzz).
+        if (auto problem = exposition::regex_problem(m.value)) {
+            why = "'" + m.value + "' is not a valid regular expression: " + *problem;
+            return std::nullopt;
+        }
         try {
             m.regex.emplace(m.value, std::regex::ECMAScript);
         } catch (const std::regex_error& e) {

@@ -2,6 +2,7 @@
 // parsed exposition series.
 
 #include "exposition.hpp"
+#include "regex_check.hpp"
 
 namespace tocsin::exposition {
 namespace {
@@ -101,6 +102,11 @@ private:
 std::optional<std::string> compile(Matcher& matcher) {
     if (matcher.op != MatchOp::Regex && matcher.op != MatchOp::NotRegex) {
         return std::nullopt;
+    }
+    // Patterns std::regex would take exponential time on or overflow while compiling (found by
+    // tests/fuzz/exposition_fuzz).
+    if (auto problem = regex_problem(matcher.value)) {
+        return "label '" + matcher.label + "': invalid regex '" + matcher.value + "': " + *problem;
     }
     try {
         // Fully anchored, as in PromQL.

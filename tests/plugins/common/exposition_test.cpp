@@ -1,5 +1,7 @@
 #include "exposition.hpp"
 
+#include "regex_check.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <time.h>
@@ -239,4 +241,45 @@ TEST_CASE("selector errors say where and what is allowed", "[exposition]") {
     CHECK(selector_error("m{") == "unterminated '{'; close it with '}' at offset 2");
     CHECK(selector_error("m x") == "unexpected 'x' at offset 2");
     CHECK_THAT(selector_error("m{a=~\"(\"}"), Catch::StartsWith("label 'a': invalid regex '('"));
+    // Found by tests/fuzz/exposition_fuzz: std::regex would overflow reading these numbers.
+    CHECK(selector_error("m{a=~\"x{99999999999999999999}\"}") ==
+          "label 'a': invalid regex 'x{99999999999999999999}': a back-reference or repetition "
+          "count has more than 9 digits");
+}
+
+TEST_CASE("regexes std::regex would backtrack on exponentially or overflow are refused",
+          "[exposition][regex]") {
+    // Found by tests/fuzz/matcher_fuzz and exposition_fuzz: `u*+++` took minutes on "un".
+    for (const char* bad :
+         {"(a*)*", "(a+)+b", "(?:x|y+){2,}", "((a)+c)*", "u*++", "a{2}*", "a*?+"}) {
+        INFO(bad);
+        const auto problem = ex::regex_problem(bad);
+        REQUIRE(problem.has_value());
+        CHECK(
+            (problem->find("nested repetition") == 0 || problem->find("a quantifier cannot") == 0));
+    }
+    CHECK(
+        ex::regex_problem("x{1,99999999999}") ==
+        std::optional<std::string>("a back-reference or repetition count has more than 9 digits"));
+    for (const char* good : {"warn|crit",
+                             "prod.*",
+                             ".*-(eu|us)-.*",
+                             "(a*)?b",
+                             "(ab)+",
+                             "(a*)(b+)",
+                             "a*?",
+                             "a+?b??",
+                             "x{2,3}?",
+                             "[*+]+",
+                             "\\++",
+                             "(?:a|b)*c",
+
+                             "(a{0,1})*",
+                             "{",
+                             "a{,5}"}) {
+        INFO(good);
+        CHECK_FALSE(ex::regex_problem(good).has_value());
+    }
+    CHECK(selector_error("m{a=~\"u*+++\"}").find("a quantifier cannot follow another one") !=
+          std::string::npos);
 }

@@ -271,6 +271,30 @@ notifiers:
     CHECK(run.diags.error_count() == 7);
 }
 
+TEST_CASE("route match_re refuses a repetition count too long for the regex engine",
+          "[loader][config]") {
+    // match_re goes through the same check as the matchers (found by tests/fuzz/matcher_fuzz).
+    TempDir dir;
+    dir.write("rules.yaml", "policies:\n  p: { steps: [ { notify: [n] } ] }\n");
+    const auto path = dir.write("tocsin.yaml", R"(state_dir: /s
+rule_files: [rules.yaml]
+notifiers:
+  n: { plugin: log }
+routes:
+  - match_re: { team: "x{1,99999999999}" }
+    policy: p
+default_policy: p
+)");
+    Run run;
+    load(path, run);
+    CHECK_FALSE(run.loaded.has_value());
+    require_diag(run.diags,
+                 path +
+                     ":6:23: error: route #1 > match_re > team: 'x{1,99999999999}' is not a valid "
+                     "regular expression: a back-reference or repetition count has more than 9 "
+                     "digits");
+}
+
 TEST_CASE("route problems name the route", "[loader][config]") {
     TempDir dir;
     dir.write("rules.yaml", "policies:\n  p: { steps: [ { notify: [n] } ] }\n");

@@ -107,6 +107,33 @@ TEST_CASE("matcher mistakes say what to write", "[matcher]") {
     CHECK(error_of(R"(team="a" b)").find("unexpected text after the quoted value") == 0);
 }
 
+TEST_CASE("regex numbers too long for the regex engine are refused before compiling", "[matcher]") {
+    // Found by tests/fuzz/matcher_fuzz: std::regex (libstdc++) multiplied these into a long
+    // without an overflow check (undefined behaviour) while compiling the pattern.
+    for (const char* text : {R"(a=~"x{55555555555555555555}")",
+                             R"(a=~"x{1,55555555555555555555}")",
+                             R"(a!~"(y)\\55555555555555555555")"}) {
+        INFO(text);
+        CHECK(error_of(text).find("a back-reference or repetition count has more than 9 digits") !=
+              std::string::npos);
+    }
+    // Long numbers elsewhere are plain text, and ordinary counts still work.
+    std::string why;
+    const auto ok =
+        parse_matcher_list(R"(a=~"55555555555555555555,x{2,3}", b=~"\\{12345678901")", why);
+    REQUIRE(ok.has_value());
+    CHECK(matches_all(*ok, Labels{{"a", "55555555555555555555,xx"}, {"b", "{12345678901"}}));
+}
+
+TEST_CASE("regexes that would backtrack exponentially are refused", "[matcher]") {
+    // Found by tests/fuzz/matcher_fuzz: env!~".**" and (x+)+ took minutes on short values.
+    CHECK(error_of(R"(env!~".**")").find("a quantifier cannot follow another one") !=
+          std::string::npos);
+    CHECK(error_of(R"(env=~"(x+)+y")").find("nested repetition") != std::string::npos);
+    std::string why;
+    CHECK(parse_matcher(R"(env=~"(prod|staging)-.*")", why).has_value());
+}
+
 TEST_CASE("the map form gives one matcher per label", "[matcher]") {
     std::string why;
     const auto eq =
