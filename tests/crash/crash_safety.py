@@ -178,6 +178,8 @@ class Api:
             answer = conn.getresponse()
             data = answer.read()
             return answer.status, (json.loads(data) if data else None)
+        except http.client.HTTPException as e:  # killed half way through an answer
+            raise ConnectionError("%s %s: %r" % (method, path, e)) from e
         finally:
             conn.close()
 
@@ -226,6 +228,17 @@ class Workload:
         # must hold even when it dies the next moment.
         self.ack_rng = random.Random(rng.random())
         self.kill_request = threading.Event()
+        self.errors = []  # unexpected exceptions in the workload's threads
+
+    def guarded(self, loop):
+        """Runs a workload loop; an unexpected exception is kept for the report, not lost."""
+        def run():
+            try:
+                loop()
+            except Exception as e:  # noqa: BLE001 - reported as a failure of the run
+                self.errors.append("%s: %r" % (loop.__name__, e))
+                self.done.set()
+        return run
 
     def schedule(self, now):
         """Starts a lane's next episode when its previous one has had its normal tail."""
@@ -538,8 +551,8 @@ def main():
         daemon.start()
         daemon.wait_healthy(api, 30)
         t0 = time.monotonic()
-        threads = [threading.Thread(target=workload.pusher, daemon=True),
-                   threading.Thread(target=workload.acknowledger, daemon=True)]
+        threads = [threading.Thread(target=workload.guarded(workload.pusher), daemon=True),
+                   threading.Thread(target=workload.guarded(workload.acknowledger), daemon=True)]
         for t in threads:
             t.start()
         for k in range(args.kills):
@@ -590,6 +603,7 @@ def main():
     print("  foreign                 %d" % figures["foreign"])
     print("  outbox at the end       %s" % outbox_summary(os.path.join(workdir, "state", "state.db")))
     print("  wall time               %.1f s" % (time.monotonic() - started))
+    violations = ["workload: " + e for e in workload.errors] + violations
     if violations:
         failed = True
         print("FAIL: %d violation(s) (seed %d):" % (len(violations), seed))
