@@ -8,10 +8,14 @@
 # docs/development.md, "Fuzzing".
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     e.g. scripts/fuzz.sh 600 matcher
+#
+# Runs use a fixed libFuzzer seed (TOCSIN_FUZZ_SEED, default 1), so a failure in CI reproduces
+# with the same command; set another seed (or 0 for a random one) to explore elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${1:-20}"
+seed="${TOCSIN_FUZZ_SEED:-1}"
 shift || true
 all_targets=(duration calendar matcher exposition push api_json http_json rules config)
 targets=("$@")
@@ -35,7 +39,7 @@ for t in "${targets[@]}"; do
     log="$out/logs/$t.log"
     mkdir -p "$corpus" "$artifacts"
     cp tests/fuzz/corpus/"$t"/* "$corpus"/
-    args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+    args=(-seed="$seed" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
           -artifact_prefix="$artifacts/")
     [ -f "tests/fuzz/$t.dict" ] && args+=(-dict="tests/fuzz/$t.dict")
     echo "== fuzz: $t (${seconds}s)"
@@ -65,7 +69,7 @@ for t in "${targets[@]}"; do
     rows+=("$(printf '%-12s %12s %8s  %s' "$t" "${execs:-?}" "${cov:-?}" "$result")")
 done
 
-echo "== fuzz: ${seconds}s per target"
+echo "== fuzz: ${seconds}s per target, seed $seed"
 printf '%-12s %12s %8s  %s\n' target executions coverage result
 printf '%s\n' "${rows[@]}"
 if [ "$failed" -ne 0 ]; then
