@@ -7,7 +7,8 @@
 # tests under ThreadSanitizer (tsan preset). Any sanitizer report fails its test.
 # Set TOCSIN_SKIP_ASAN=1 / TOCSIN_SKIP_TSAN=1 to skip a sanitizer pass while iterating.
 # The Debian package test installs, upgrades and purges the .deb on this machine (root only); set
-# TOCSIN_SKIP_PACKAGING=1 to skip it.
+# TOCSIN_SKIP_PACKAGING=1 to skip it. The crash-safety test (50 SIGKILLs, ~2 min) and the short
+# soak (75 s, memory must not grow) skip with TOCSIN_SKIP_CRASH=1 / TOCSIN_SKIP_SOAK=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,6 +57,8 @@ bash tests/packaging/deb_test.sh build/default   # as root; TOCSIN_SKIP_PACKAGIN
 python3 tests/docs/check_examples.py --tocsin build/default/bin/tocsin   # every yaml example in README.md and docs/
 
 [ "${TOCSIN_SKIP_FUZZ:-}" = "1" ] || bash scripts/fuzz.sh 20   # libFuzzer smoke run; TOCSIN_SKIP_FUZZ=1 skips it
+[ "${TOCSIN_SKIP_CRASH:-}" = "1" ] || python3 tests/crash/crash_safety.py --binary build/default/bin/tocsin --kills 50
+[ "${TOCSIN_SKIP_SOAK:-}" = "1" ] || python3 bench/soak/soak.py --check --binary build/default/bin/tocsin
 
 echo "== all tests"
 ctest --preset default -j2

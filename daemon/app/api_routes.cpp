@@ -28,6 +28,9 @@ constexpr std::size_t kMaxHistoryPoints = 100000;
 // Steps the store may lag behind before pushes are refused: with group commit that is a few
 // hundred milliseconds of writes, and it bounds the memory a fast pusher can pile up.
 constexpr std::size_t kMaxPushBacklog = 1000;
+constexpr std::string_view kNotStored =
+    "acknowledged, but the state database refuses writes; it is kept in memory and stored once "
+    "writes succeed";
 
 TimePoint wall_now() {
     return std::chrono::time_point_cast<engine::Duration>(std::chrono::system_clock::now());
@@ -345,7 +348,16 @@ public:
             reply(api::json_error(404, "no firing alert with id '" + id + "'"));
             return;
         }
-        reply(api::json_ok(json::serialize(alert_json(*inst))));
+        reply_when_committed(api::json_ok(json::serialize(alert_json(*inst))),
+                             api::json_error(503, std::string(kNotStored)),
+                             reply);
+    }
+
+    /// Answers an acknowledgement once it is committed: answered earlier, a crash could forget
+    /// it, and escalation would go on while those told never hear who is on it.
+    void reply_when_committed(api::Response ok, api::Response not_stored, const Reply& reply) {
+        b_.when_committed([reply, ok = std::move(ok), not_stored = std::move(not_stored)](
+                              bool committed) { reply(committed ? ok : not_stored); });
     }
 
     /// The page a signed link opens: it only shows what would be acknowledged (mail scanners
@@ -403,11 +415,15 @@ public:
                             "this message).</p>"));
             return;
         }
-        reply(html_page(200,
-                        "Acknowledged",
-                        "<p>" + html_escape(inst->rule) +
-                            " is acknowledged; the people already told are told you are on it, and "
-                            "escalation stops.</p>"));
+        reply_when_committed(
+            html_page(200,
+                      "Acknowledged",
+                      "<p>" + html_escape(inst->rule) +
+                          " is acknowledged; the people already told are told you are on it, and "
+                          "escalation stops.</p>"),
+            html_page(
+                503, "Not stored yet", "<p>" + html_escape(std::string(kNotStored)) + ".</p>"),
+            reply);
     }
 
     void reload(const Request&, const Reply& reply) {

@@ -78,6 +78,9 @@ public:
                              std::vector<std::string> rejected) = 0;
     /// Runs `work` on the store thread (the only thread that may touch the store).
     virtual void on_store(std::function<void(store::Store&)> work) = 0;
+    /// Runs `done` on the store thread once every engine step made so far is committed
+    /// (true), or with false while the state database refuses writes.
+    virtual void when_committed(std::function<void(bool committed)> done) = 0;
     /// Acknowledges the firing alert `id` (its fingerprint); with `starts_at`, only that firing
     /// episode. The instance as it is now, or nullopt when no such alert is firing.
     virtual std::optional<engine::AlertInstance> acknowledge(

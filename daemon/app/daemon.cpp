@@ -179,6 +179,9 @@ public:
     void on_store(std::function<void(store::Store&)> work) override {
         delivery_->post(std::move(work));
     }
+    void when_committed(std::function<void(bool)> done) override {
+        delivery_->when_committed(std::move(done));
+    }
     std::optional<engine::AlertInstance> acknowledge(const std::string& id,
                                                      engine::Ack ack,
                                                      std::optional<TimePoint> starts_at) override;

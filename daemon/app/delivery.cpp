@@ -591,6 +591,15 @@ void Delivery::post(std::function<void(store::Store&)> work) {
     });
 }
 
+void Delivery::when_committed(std::function<void(bool)> done) {
+    asio::post(impl_->ctx, [impl = impl_.get(), done = std::move(done)] {
+        if (!impl->commit_failing && !impl->batches.empty()) {
+            impl->flush_batches();
+        }
+        done(!impl->commit_failing);
+    });
+}
+
 void Delivery::retry(const std::string& id, std::function<void(std::string)> done) {
     asio::post(impl_->ctx, [impl = impl_.get(), id, done = std::move(done)] {
         auto r = impl->store.requeue(id, wall_now());

@@ -74,6 +74,7 @@ public:
     void metrics(const Request&, const Reply& reply) {
         auto& m = b_.metrics();
         m.set_alerts(b_.engine().instances());
+        m.sync_regex_limit_hits();
         const auto now = wall_now();
         // The outbox lives on the store thread; the answer completes there.
         b_.on_store([reply, &m, now](store::Store& store) {
