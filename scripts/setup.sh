@@ -10,6 +10,7 @@ packages=(
     libyaml-cpp-dev liblua5.4-dev libcurl4-openssl-dev libsqlite3-dev
     catch2 libspdlog-dev libfmt-dev libhowardhinnant-date-dev tzdata libpq-dev
     libbenchmark-dev clang-format-16
+    clang libclang-rt-14-dev
     postgresql prometheus
     python3-aiosmtpd openssl
     dpkg-dev file adduser systemd lintian

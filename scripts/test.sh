@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to every test: installs the Debian packages, builds, runs the
 # unit, plugin and integration tests (ctest), the rule packs' `tocsin test` files, `tocsin check`
-# on the shipped configs, a format check, and the unit tests again under AddressSanitizer + UBSan.
-# Set TOCSIN_SKIP_ASAN=1 to skip the sanitizer pass while iterating.
+# on the shipped configs and a format check. Then the sanitizers (docs/development.md): the whole
+# ctest suite again under AddressSanitizer + UBSan (asan preset: daemon, plugins and every test
+# built with them, so the integration tests run the instrumented daemon), and the [concurrency]
+# tests under ThreadSanitizer (tsan preset). Any sanitizer report fails its test.
+# Set TOCSIN_SKIP_ASAN=1 / TOCSIN_SKIP_TSAN=1 to skip a sanitizer pass while iterating.
 # The Debian package test installs, upgrades and purges the .deb on this machine (root only); set
-# TOCSIN_SKIP_PACKAGING=1 to skip it.
+# TOCSIN_SKIP_PACKAGING=1 to skip it. The crash-safety test (50 SIGKILLs, ~2 min) and the short
+# soak (75 s, memory must not grow) skip with TOCSIN_SKIP_CRASH=1 / TOCSIN_SKIP_SOAK=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,17 +37,28 @@ shopt -s nullglob
 rule_tests=(rules/*/tests/*_test.yaml)
 build/default/bin/tocsin test "${rule_tests[@]}"
 
+# The sanitizer options (halt on the first report, leak check, suppressions) are in the asan and
+# tsan test presets of CMakePresets.json.
 if [ "${TOCSIN_SKIP_ASAN:-}" != "1" ]; then
-    echo "== unit tests under AddressSanitizer + UBSan"
+    echo "== all tests under AddressSanitizer + UBSan"
     cmake --preset asan "${strict[@]}" >/dev/null
-    cmake --build --preset asan --target tocsin_engine_tests tocsin_store_tests tocsin_plugin_host_tests tocsin_app_tests
-    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-        ctest --preset asan -R '^(engine|store|plugin_host|app):'
+    cmake --build --preset asan
+    ctest --preset asan -j2
+fi
+if [ "${TOCSIN_SKIP_TSAN:-}" != "1" ]; then
+    echo "== [concurrency] tests under ThreadSanitizer"
+    cmake --preset tsan "${strict[@]}" >/dev/null
+    cmake --build --preset tsan
+    ctest --preset tsan -j2
 fi
 
 bash tests/sdk/out_of_tree.sh build/default
 bash tests/packaging/deb_test.sh build/default   # as root; TOCSIN_SKIP_PACKAGING=1 skips it
 python3 tests/docs/check_examples.py --tocsin build/default/bin/tocsin   # every yaml example in README.md and docs/
+
+[ "${TOCSIN_SKIP_FUZZ:-}" = "1" ] || bash scripts/fuzz.sh 20   # libFuzzer smoke run; TOCSIN_SKIP_FUZZ=1 skips it
+[ "${TOCSIN_SKIP_CRASH:-}" = "1" ] || python3 tests/crash/crash_safety.py --binary build/default/bin/tocsin --kills 50
+[ "${TOCSIN_SKIP_SOAK:-}" = "1" ] || python3 bench/soak/soak.py --check --binary build/default/bin/tocsin
 
 echo "== all tests"
 ctest --preset default -j2

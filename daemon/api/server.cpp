@@ -93,7 +93,7 @@ public:
         remote_ = ec ? "?" : peer.address().to_string() + ":" + std::to_string(peer.port());
     }
 
-    void start() { read(server_->options.idle_timeout); }
+    void start() { read_request(); }
 
     void close() {
         boost::system::error_code ec;
@@ -102,16 +102,46 @@ public:
     }
 
 private:
-    void read(std::chrono::milliseconds first_byte_timeout) {
+    /// Between keep-alive requests: waits up to the idle timeout for the next request's first
+    /// byte; only then do the request's own deadlines start.
+    void await_next_request() {
+        if (buffer_.size() > 0) {
+            read_request();  // pipelined: the next request has begun already
+            return;
+        }
+        stream_.expires_after(server_->options.idle_timeout);
+        stream_.async_read_some(buffer_.prepare(1024),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                    if (ec) {
+                                        self->finish();
+                                        return;
+                                    }
+                                    self->buffer_.commit(n);
+                                    self->read_request();
+                                });
+    }
+
+    /// Reads one request: its headers within header_timeout, all of it within read_timeout.
+    void read_request() {
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
         parser_->body_limit(server_->options.max_body_bytes);
-        // The idle timeout covers waiting for the next request on a kept-alive connection; the
-        // read timeout then bounds the whole request (slow-loris clients are cut off).
-        stream_.expires_after(std::max(first_byte_timeout, server_->options.read_timeout));
-        http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](auto ec, auto) {
-            self->on_read(ec);
-        });
+        request_deadline_ = std::chrono::steady_clock::now() + server_->options.read_timeout;
+        stream_.expires_after(
+            std::min(server_->options.header_timeout, server_->options.read_timeout));
+        http::async_read_header(
+            stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, auto) {
+                if (ec || self->parser_->is_done()) {
+                    self->on_read(ec);
+                    return;
+                }
+                self->stream_.expires_at(self->request_deadline_);
+                http::async_read(
+                    self->stream_,
+                    self->buffer_,
+                    *self->parser_,
+                    [self](beast::error_code body_ec, auto) { self->on_read(body_ec); });
+            });
     }
 
     void on_read(beast::error_code ec) {
@@ -199,7 +229,7 @@ private:
                 self->finish();
                 return;
             }
-            self->read(self->server_->options.idle_timeout);
+            self->await_next_request();
         });
     }
 
@@ -211,6 +241,7 @@ private:
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    std::chrono::steady_clock::time_point request_deadline_{};
     std::shared_ptr<Server::Impl> server_;
     std::string remote_;
     bool keep_alive_ = false;

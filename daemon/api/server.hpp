@@ -13,8 +13,9 @@ class io_context;
 }
 
 /// The HTTP/1.1 listener of the API, on the daemon's event loop (Boost.Beast lives in server.cpp
-/// only). Every request is read within a time limit and with header and body size limits, then
-/// handed to the Router; answers may come back from any thread.
+/// only). Every request is read within time limits and with header and body size limits, then
+/// handed to the Router; answers may come back from any thread. Oversize headers get 431, an
+/// oversize body 413; a client too slow to send its request is disconnected without an answer.
 namespace tocsin::api {
 
 struct ServerOptions {
@@ -22,7 +23,11 @@ struct ServerOptions {
     std::string token;                      // bearer token for mutating calls; "" refuses them
     std::size_t max_header_bytes = 8 * 1024;
     std::size_t max_body_bytes = 1024 * 1024;
-    std::chrono::milliseconds read_timeout{10'000};  // whole request, against slow clients
+    // Against slow clients (slowloris): a request's headers must arrive within header_timeout
+    // of its first byte (of the connection, for the first request), the whole request within
+    // read_timeout; otherwise the connection is closed.
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds read_timeout{30'000};
     std::chrono::milliseconds idle_timeout{30'000};  // between keep-alive requests
     std::size_t max_connections = 256;
 };

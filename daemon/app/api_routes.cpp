@@ -1,6 +1,7 @@
 #include "app/api_routes.hpp"
 
 #include "app/ack_links.hpp"
+#include "app/api_requests.hpp"
 #include "app/api_silences.hpp"
 #include "app/checked_config.hpp"
 #include "app/ops_routes.hpp"
@@ -27,6 +28,9 @@ constexpr std::size_t kMaxHistoryPoints = 100000;
 // Steps the store may lag behind before pushes are refused: with group commit that is a few
 // hundred milliseconds of writes, and it bounds the memory a fast pusher can pile up.
 constexpr std::size_t kMaxPushBacklog = 1000;
+constexpr std::string_view kNotStored =
+    "acknowledged, but the state database refuses writes; it is kept in memory and stored once "
+    "writes succeed";
 
 TimePoint wall_now() {
     return std::chrono::time_point_cast<engine::Duration>(std::chrono::system_clock::now());
@@ -198,7 +202,33 @@ class Routes {
 public:
     explicit Routes(ApiBackend& backend) : b_(backend) {}
 
-    void healthz(const Request&, const Reply& reply) { reply(api::json_ok(R"({"status":"ok"})")); }
+    /// 200 in both states: the process is alive and must not be restarted for a store problem
+    /// (a restart would drop the steps it holds in memory until the store can be written).
+    void healthz(const Request&, const Reply& reply) {
+        const auto health = b_.store_health();
+        if (health.ok) {
+            reply(api::json_ok(R"({"status":"ok"})"));
+            return;
+        }
+        json::object o{{"status", "degraded"},
+                       {"problems", json::array{json::string("store: " + health.error)}}};
+        reply(api::json_ok(json::serialize(o)));
+    }
+
+    /// The "store" object of the status: whether writes work, and what waits in memory.
+    json::object store_json() const {
+        const auto health = b_.store_health();
+        json::object s;
+        s["path"] = b_.store_path();
+        s["ok"] = health.ok;
+        s["error"] = health.ok ? json::value(nullptr) : json::value(health.error);
+        s["failing_since"] = health.failing_since
+                                 ? json::value(engine::format_rfc3339(*health.failing_since))
+                                 : json::value(nullptr);
+        s["unpersisted_steps"] = b_.store_backlog();
+        s["write_failures"] = health.write_failures;
+        return s;
+    }
 
     void status(const Request&, const Reply& reply) {
         const auto now = wall_now();
@@ -253,16 +283,19 @@ public:
             (a.state == engine::AlertState::Firing ? firing : pending) += 1;
         }
         o["alerts"] = json::object{{"firing", firing}, {"pending", pending}};
+        o["store"] = store_json();
 
         // The outbox lives on the store thread; the answer completes there.
         b_.on_store([reply, o = std::move(o), now](store::Store& store) mutable {
             auto pending_items = store.list_outbox(store::OutboxState::Pending, 0);
             auto failed_items = store.list_outbox(store::OutboxState::Failed, 0);
             if (!pending_items || !failed_items) {
-                reply(api::json_error(
-                    500,
-                    "cannot read the outbox: " +
-                        (!pending_items ? pending_items.error() : failed_items.error()).text()));
+                // The rest of the status is worth having most when the store is in trouble.
+                o["outbox"] = json::object{
+                    {"error",
+                     "cannot read the outbox: " +
+                         (!pending_items ? pending_items.error() : failed_items.error()).text()}};
+                reply(api::json_ok(json::serialize(o)));
                 return;
             }
             json::object outbox;
@@ -303,58 +336,28 @@ public:
     }
 
     void ack(const Request& req, const Reply& reply) {
-        boost::system::error_code ec;
-        const auto doc = json::parse(req.body.empty() ? "{}" : req.body, ec);
-        if (ec || !doc.is_object()) {
-            reply(api::json_error(400,
-                                  "body must be a JSON object: {\"author\": ..., "
-                                  "\"comment\": ..., \"for\": \"30m\"}"));
-            return;
-        }
-        const auto& o = doc.as_object();
-        engine::Ack a;
-        for (const auto& field : o) {
-            const auto& key = field.key();
-            if (!field.value().is_string()) {
-                reply(api::json_error(400, std::string(key) + " must be a string"));
-                return;
-            }
-            const std::string value(field.value().get_string());
-            if (key == "author") {
-                a.author = value;
-            } else if (key == "comment") {
-                a.comment = value;
-            } else if (key == "for") {
-                const auto d = engine::parse_duration(value);
-                if (!d || d->count() <= 0) {
-                    reply(api::json_error(400, "for must be a duration such as 30m"));
-                    return;
-                }
-                a.until = wall_now() + *d;
-            } else if (key == "until") {
-                a.until = engine::parse_rfc3339(value);
-                if (!a.until) {
-                    reply(api::json_error(400, "until must be an RFC 3339 time"));
-                    return;
-                }
-            } else {
-                reply(api::json_error(400,
-                                      "unknown field '" + std::string(key) +
-                                          "'; allowed: author, comment, for, until"));
-                return;
-            }
-        }
-        if (a.author.empty()) {
-            reply(api::json_error(400, "author is required: say who is on it"));
+        std::string error;
+        auto a = parse_ack_request(req.body, wall_now(), error);
+        if (!a) {
+            reply(api::json_error(400, error));
             return;
         }
         const auto& id = req.params.at("id");
-        auto inst = b_.acknowledge(id, std::move(a), std::nullopt);
+        auto inst = b_.acknowledge(id, std::move(*a), std::nullopt);
         if (!inst) {
             reply(api::json_error(404, "no firing alert with id '" + id + "'"));
             return;
         }
-        reply(api::json_ok(json::serialize(alert_json(*inst))));
+        reply_when_committed(api::json_ok(json::serialize(alert_json(*inst))),
+                             api::json_error(503, std::string(kNotStored)),
+                             reply);
+    }
+
+    /// Answers an acknowledgement once it is committed: answered earlier, a crash could forget
+    /// it, and escalation would go on while those told never hear who is on it.
+    void reply_when_committed(api::Response ok, api::Response not_stored, const Reply& reply) {
+        b_.when_committed([reply, ok = std::move(ok), not_stored = std::move(not_stored)](
+                              bool committed) { reply(committed ? ok : not_stored); });
     }
 
     /// The page a signed link opens: it only shows what would be acknowledged (mail scanners
@@ -412,11 +415,15 @@ public:
                             "this message).</p>"));
             return;
         }
-        reply(html_page(200,
-                        "Acknowledged",
-                        "<p>" + html_escape(inst->rule) +
-                            " is acknowledged; the people already told are told you are on it, and "
-                            "escalation stops.</p>"));
+        reply_when_committed(
+            html_page(200,
+                      "Acknowledged",
+                      "<p>" + html_escape(inst->rule) +
+                          " is acknowledged; the people already told are told you are on it, and "
+                          "escalation stops.</p>"),
+            html_page(
+                503, "Not stored yet", "<p>" + html_escape(std::string(kNotStored)) + ".</p>"),
+            reply);
     }
 
     void reload(const Request&, const Reply& reply) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "api/router.hpp"
+#include "app/store_health.hpp"
 #include "engine/engine.hpp"
 #include "engine/silence.hpp"
 #include "engine/time.hpp"
@@ -68,11 +69,18 @@ public:
     virtual ReloadOutcome reload() = 0;
     /// Engine steps waiting for the store; pushes are refused (429) while it is too large.
     [[nodiscard]] virtual std::size_t store_backlog() const = 0;
+    /// Whether the store can be written now (status, healthz). Any thread.
+    [[nodiscard]] virtual StoreHealth store_health() const = 0;
+    /// The state database's file.
+    [[nodiscard]] virtual std::string store_path() const = 0;
     /// Hands pushed samples to the engine (KPIs of `push` sources only).
     virtual PushOutcome push(std::vector<engine::Sample> samples,
                              std::vector<std::string> rejected) = 0;
     /// Runs `work` on the store thread (the only thread that may touch the store).
     virtual void on_store(std::function<void(store::Store&)> work) = 0;
+    /// Runs `done` on the store thread once every engine step made so far is committed
+    /// (true), or with false while the state database refuses writes.
+    virtual void when_committed(std::function<void(bool committed)> done) = 0;
     /// Acknowledges the firing alert `id` (its fingerprint); with `starts_at`, only that firing
     /// episode. The instance as it is now, or nullopt when no such alert is firing.
     virtual std::optional<engine::AlertInstance> acknowledge(

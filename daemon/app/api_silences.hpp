@@ -1,6 +1,7 @@
 #pragma once
 
 #include "api/router.hpp"
+#include "app/api_requests.hpp"
 #include "engine/silence.hpp"
 #include "engine/time.hpp"
 
@@ -22,15 +23,6 @@
 namespace tocsin::app {
 
 class ApiBackend;
-
-/// A silence asked for in a POST body, checked (engine::check_silence, known calendar, ends in
-/// the future); `id` and `created_at` are left for the caller. Nullopt with a one-sentence
-/// message in `error` otherwise.
-[[nodiscard]] std::optional<engine::Silence> parse_silence_request(
-    const std::string& body,
-    engine::TimePoint now,
-    const std::set<std::string>& calendars,
-    std::string& error);
 
 /// "pending", "active" (within its start and end; a recurring one may still be out of its
 /// calendar) or "expired", at `now`.

@@ -12,6 +12,7 @@
 #include "app/rule_activity.hpp"
 #include "app/sd_notify.hpp"
 #include "app/self_metrics.hpp"
+#include "app/state_lock.hpp"
 #include "app/worker_pool.hpp"
 #include "engine/engine.hpp"
 #include "engine/timezone.hpp"
@@ -110,7 +111,9 @@ struct CollectGroup {
 };
 using CollectGroupPtr = std::shared_ptr<CollectGroup>;
 
-void log_diagnostics(const engine::Diagnostics& diags) {
+/// Logs the rendered diagnostics line by line: as errors, or as warnings when the configuration
+/// was accepted and only warnings are left (a refused plugin module, a route that never matches).
+void log_diagnostics(const engine::Diagnostics& diags, bool accepted = false) {
     const std::string text = diags.render(false);
     std::size_t start = 0;
     while (start < text.size()) {
@@ -119,7 +122,11 @@ void log_diagnostics(const engine::Diagnostics& diags) {
             end = text.size();
         }
         if (end > start) {
-            log::error("config", "{}", text.substr(start, end - start));
+            if (accepted) {
+                log::warning("config", "{}", text.substr(start, end - start));
+            } else {
+                log::error("config", "{}", text.substr(start, end - start));
+            }
         }
         start = end + 1;
     }
@@ -177,8 +184,13 @@ public:
     PushOutcome push(std::vector<engine::Sample> samples,
                      std::vector<std::string> rejected) override;
     [[nodiscard]] std::size_t store_backlog() const override { return delivery_->backlog(); }
+    [[nodiscard]] StoreHealth store_health() const override { return delivery_->store_health(); }
+    [[nodiscard]] std::string store_path() const override { return store_->path(); }
     void on_store(std::function<void(store::Store&)> work) override {
         delivery_->post(std::move(work));
+    }
+    void when_committed(std::function<void(bool)> done) override {
+        delivery_->when_committed(std::move(done));
     }
     std::optional<engine::AlertInstance> acknowledge(const std::string& id,
                                                      engine::Ack ack,
@@ -249,6 +261,7 @@ private:
     TimePoint started_at_{};
     std::optional<std::pair<TimePoint, ReloadOutcome>> last_reload_;
     std::unique_ptr<api::Server> api_;
+    std::optional<StateLock> state_lock_;  // held until the daemon object goes
     std::optional<AckLinks> ack_links_;
     std::string external_url_;  // base of links in messages; "" without the API
     std::shared_ptr<api::Router> router_;
@@ -299,6 +312,9 @@ bool Daemon::start() {
             options_.config_path);
         return false;
     }
+    if (diags.warning_count() > 0) {
+        log_diagnostics(diags, true);
+    }
     state_dir_ = checked->loaded->config.state_dir;
     auto opened = store::Store::open(state_dir_);
     if (!opened) {
@@ -307,6 +323,12 @@ bool Daemon::start() {
         return false;
     }
     store_ = std::move(opened).value();
+    auto lock = StateLock::acquire(state_dir_);
+    if (!lock) {
+        log::critical("store", "{}; not starting", lock.error().text());
+        return false;
+    }
+    state_lock_.emplace(std::move(lock).value());
     auto links = AckLinks::open(state_dir_);
     if (!links) {
         log::critical("store", "{}; not starting", links.error().text());

@@ -65,7 +65,14 @@ struct Delivery::Impl {
     std::mutex notifiers_mutex;
     NotifierMap notifiers;
 
+    mutable std::mutex health_mutex;
+    StoreHealth health;
+    std::chrono::steady_clock::time_point last_health_log{};
+
     // Owned by the store thread from here on.
+    // Sent but not yet marked delivered because the store write failed: the mark is retried and
+    // the item is not sent again meanwhile (re-reading the outbox would find it still pending).
+    std::map<std::string, std::pair<TimePoint, std::string>> unrecorded;
     std::deque<store::Batch> batches;
     std::atomic<std::size_t> uncommitted{0};  // submitted steps not yet committed (any thread)
     bool commit_failing = false;
@@ -132,8 +139,53 @@ struct Delivery::Impl {
         return taken;
     }
 
+    /// A store write failed: the daemon is degraded until a write succeeds again. Logged at
+    /// once and then every minute while it lasts, so an operator cannot miss it.
+    void store_failed(const Error& error) {
+        const auto now = wall_now();
+        {
+            std::lock_guard lock(health_mutex);
+            if (health.ok) {
+                health.failing_since = now;
+            }
+            health.ok = false;
+            health.error = error.text();
+            health.write_failures += 1;
+        }
+        if (options.metrics != nullptr) {
+            options.metrics->store_up.set(0);
+            options.metrics->store_write_failures.inc();
+        }
+    }
+
+    void store_ok() {
+        std::lock_guard lock(health_mutex);
+        if (health.ok) {
+            return;
+        }
+        health.ok = true;
+        health.error.clear();
+        health.failing_since.reset();
+        if (options.metrics != nullptr) {
+            options.metrics->store_up.set(1);
+        }
+    }
+
+    /// Writes the delivered marks that failed before; true when none is left.
+    bool record_unrecorded() {
+        for (auto it = unrecorded.begin(); it != unrecorded.end();) {
+            if (auto r = store.mark_delivered(it->first, it->second.first, it->second.second); !r) {
+                store_failed(r.error());
+                return false;
+            }
+            it = unrecorded.erase(it);
+        }
+        return true;
+    }
+
     void flush_batches() {
         flush_posted = false;
+        (void)record_unrecorded();  // a failure is counted; the commit below says the rest
         while (!batches.empty()) {
             store::Batch group;
             const std::size_t taken = batches.size() == 1 ? 1 : group_front(group);
@@ -149,11 +201,14 @@ struct Delivery::Impl {
                 if (!history.samples.empty()) {
                     next.samples = std::move(history.samples);  // retried whole
                 }
-                if (!commit_failing) {
+                store_failed(r.error());
+                const auto steady = std::chrono::steady_clock::now();
+                if (!commit_failing || steady - last_health_log >= std::chrono::minutes(1)) {
+                    last_health_log = steady;
                     log::error(
                         "store",
                         "cannot persist alert state and notifications: {}; holding {} step(s) in "
-                        "memory and retrying every second",
+                        "memory (nothing is sent before it is written) and retrying every second",
                         r.error().text(),
                         batches.size());
                 }
@@ -182,6 +237,9 @@ struct Delivery::Impl {
         if (commit_failing) {
             log::info("store", "persisting again; all held steps written");
             commit_failing = false;
+        }
+        if (unrecorded.empty()) {
+            store_ok();
         }
         pump();
     }
@@ -240,6 +298,9 @@ struct Delivery::Impl {
         // list_outbox answers newest first; delivery goes oldest first.
         auto& items = pending.value();
         for (auto it = items.rbegin(); it != items.rend(); ++it) {
+            if (unrecorded.count(it->id) != 0) {
+                continue;  // sent already; only its mark is missing
+            }
             queues[it->notifier].push_back(std::move(*it));
         }
         queues_stale = false;
@@ -276,6 +337,9 @@ struct Delivery::Impl {
     void pump() {
         if (!started || stopping) {
             return;
+        }
+        if (!unrecorded.empty()) {
+            (void)record_unrecorded();  // on failure they stay; the items are not sent again
         }
         if (!load_queues()) {
             arm_pump(wall_now() + std::chrono::seconds(5));
@@ -349,9 +413,15 @@ struct Delivery::Impl {
         count(item.notifier, result.status == TOCSIN_OK ? kNotifySent : kNotifyFailed);
         if (result.status == TOCSIN_OK) {
             if (auto r = store.mark_delivered(item.id, now, result.detail); !r) {
-                log::error(
-                    "store", "cannot record delivery of '{}': {}", item.id, r.error().text());
-                queues_stale = true;
+                store_failed(r.error());
+                log::error("store",
+                           "cannot record delivery of '{}': {}; not sending it again, recording "
+                           "it with the next write",
+                           item.id,
+                           r.error().text());
+                unrecorded[item.id] = {now, result.detail};
+            } else {
+                store_ok();
             }
             forget(item);
             if (failing_over.erase(item.notifier) != 0) {
@@ -369,9 +439,11 @@ struct Delivery::Impl {
         } else if (result.status == TOCSIN_RETRY && now - item.created_at < options.give_up_after) {
             count(item.notifier, kNotifyRetried);
             const auto wait = backoff(item.attempts, result.retry_after_ms);
+            // On a store failure the backoff below still holds in memory; only a restart in
+            // the meantime would retry sooner.
             if (auto r = store.mark_retry(item.id, now + wait, result.detail); !r) {
+                store_failed(r.error());
                 log::error("store", "cannot record retry of '{}': {}", item.id, r.error().text());
-                queues_stale = true;
             }
             std::deque<store::OutboxItem>* queue = nullptr;
             auto queued = find_queued(item.notifier, item.id, queue);
@@ -422,15 +494,23 @@ struct Delivery::Impl {
         copy.last_detail.clear();
         copy.payload_json =
             reroute_payload(item.payload_json, copy.id, fallback, item.notifier, detail);
-        queues_stale = true;  // one item leaves a queue, its copy joins another
         if (auto r = store.reroute(item.id, now, detail, copy); !r) {
+            store_failed(r.error());
             log::error("store",
-                       "cannot hand '{}' to fallback '{}': {}",
+                       "cannot hand '{}' to fallback '{}': {}; trying again in 5s",
                        item.id,
                        fallback,
                        r.error().text());
+            // The item stays at the head of its queue; without a pause the failing notifier
+            // would be called again at once, over and over.
+            std::deque<store::OutboxItem>* queue = nullptr;
+            auto queued = find_queued(item.notifier, item.id, queue);
+            if (queue != nullptr && queued != queue->end()) {
+                queued->next_attempt_at = now + std::chrono::seconds(5);
+            }
             return;
         }
+        queues_stale = true;  // one item leaves a queue, its copy joins another
         failing_over.insert(item.notifier);
         log::warning("notify '" + item.notifier + "'",
                      "delivery failed: {}; {} of alert '{}' goes to fallback '{}' ({})",
@@ -450,6 +530,7 @@ struct Delivery::Impl {
     void record_failure(const store::OutboxItem& item, const std::string& why) {
         count(item.notifier, kNotifyDead);
         if (auto r = store.mark_failed(item.id, wall_now(), why); !r) {
+            store_failed(r.error());
             log::error("store", "cannot record failure of '{}': {}", item.id, r.error().text());
         }
         log::error("notify '" + item.notifier + "'",
@@ -490,6 +571,11 @@ std::size_t Delivery::backlog() const {
     return impl_->uncommitted.load(std::memory_order_relaxed);
 }
 
+StoreHealth Delivery::store_health() const {
+    std::lock_guard lock(impl_->health_mutex);
+    return impl_->health;
+}
+
 void Delivery::submit(store::Batch batch) {
     impl_->uncommitted.fetch_add(1, std::memory_order_relaxed);
     asio::post(impl_->ctx, [impl = impl_.get(), batch = std::move(batch)]() mutable {
@@ -521,6 +607,15 @@ void Delivery::post(std::function<void(store::Store&)> work) {
             impl->flush_batches();  // the work sees every step submitted before it
         }
         work(impl->store);
+    });
+}
+
+void Delivery::when_committed(std::function<void(bool)> done) {
+    asio::post(impl_->ctx, [impl = impl_.get(), done = std::move(done)] {
+        if (!impl->commit_failing && !impl->batches.empty()) {
+            impl->flush_batches();
+        }
+        done(!impl->commit_failing);
     });
 }
 

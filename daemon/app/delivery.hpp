@@ -1,6 +1,7 @@
 #pragma once
 
 #include "app/notifier_keys.hpp"
+#include "app/store_health.hpp"
 #include "app/worker_pool.hpp"
 #include "engine/time.hpp"
 #include "plugin_host/instances.hpp"
@@ -63,8 +64,15 @@ public:
     /// Engine steps submitted and not yet committed; the push endpoint refuses more while the
     /// store is far behind. Safe from any thread.
     [[nodiscard]] std::size_t backlog() const;
+    /// Whether the last write to the store succeeded, and since when it fails. Any thread.
+    [[nodiscard]] StoreHealth store_health() const;
     /// Runs `work` on the store thread, after every step submitted before it (API reads).
     void post(std::function<void(store::Store&)> work);
+    /// Runs `done` on the store thread once every step submitted before it is committed:
+    /// `done(true)`; `done(false)` while commits are failing (the steps are held in memory).
+    /// An API answer that promises a change (an acknowledgement) waits for this, so a crash
+    /// right after the answer cannot forget what was promised.
+    void when_committed(std::function<void(bool committed)> done);
     /// Puts a dead letter back in the queue (attempts reset); `done` gets "" or why not.
     void retry(const std::string& id, std::function<void(std::string)> done);
     /// Starts delivering what the outbox holds (call once the notifiers are set).

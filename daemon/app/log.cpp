@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <regex.hpp>
 
 namespace tocsin::log {
 namespace {
@@ -35,6 +36,16 @@ std::shared_ptr<spdlog::logger>& logger() {
     return instance;
 }
 
+/// The first time a pattern gives up (later hits only count in tocsin_regex_limit_hits_total).
+void warn_regex_limit(const std::string& pattern, std::size_t value_size) {
+    warning("regex",
+            "pattern '{}': gave up matching a value of {} characters (work limit); the matcher "
+            "does not hold for it; simplify the pattern, e.g. avoid nested repetition such as "
+            "(a+)+ and overlapping alternatives such as (a|ab)*",
+            pattern,
+            value_size);
+}
+
 }  // namespace
 
 void init(std::string_view level, bool systemd) {
@@ -54,6 +65,7 @@ void init(std::string_view level, bool systemd) {
         // journald adds its own timestamps; <N> prefixes carry the priority.
         l->set_pattern("%v");
     }
+    exposition::set_regex_limit_warning(&warn_regex_limit);
 }
 
 bool enabled(Level level) {

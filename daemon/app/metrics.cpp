@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <regex>
 #include <stdexcept>
 
 namespace tocsin::app::metrics {
@@ -21,9 +20,18 @@ const char* kind_name(Kind kind) {
     return "untyped";
 }
 
+/// [a-zA-Z_:][a-zA-Z0-9_:]*, checked by hand: names are ours, no regex engine needed.
 bool valid_name(const std::string& name) {
-    static const std::regex re("[a-zA-Z_:][a-zA-Z0-9_:]*");
-    return std::regex_match(name, re);
+    const auto allowed = [](char c, bool first) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+               (!first && c >= '0' && c <= '9');
+    };
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (!allowed(name[i], i == 0)) {
+            return false;
+        }
+    }
+    return !name.empty();
 }
 
 void append_labels(std::string& out,

@@ -2,6 +2,8 @@
 
 #include "app/checked_config.hpp"
 
+#include <regex.hpp>
+
 namespace tocsin::app {
 
 SelfMetrics::SelfMetrics(const std::string& version, engine::TimePoint started_at)
@@ -49,7 +51,16 @@ SelfMetrics::SelfMetrics(const std::string& version, engine::TimePoint started_a
           registry_.gauge("tocsin_last_reload_successful", "1 unless the last reload was refused")),
       samples_ingested(registry_.counter(
           "tocsin_samples_ingested_total",
-          "Samples collected or pushed and handed to the rule engine (derived KPIs excluded)")) {
+          "Samples collected or pushed and handed to the rule engine (derived KPIs excluded)")),
+      store_up(registry_.gauge(
+          "tocsin_store_up",
+          "1 while the state database can be written, 0 while writes fail (steps wait in memory)")),
+      store_write_failures(registry_.counter("tocsin_store_write_failures_total",
+                                             "Writes to the state database that failed")),
+      regex_limit_hits(registry_.counter(
+          "tocsin_regex_limit_hits_total",
+          "Regex matches (label matchers, routes, silences, pushed selectors) given up for "
+          "exceeding the work limit; the matcher did not hold")) {
     build_info.set({version}, 1);
     start_time.set(static_cast<double>(engine::to_unix_ms(started_at)) / 1000.0);
     reloads.touch({"ok"});
@@ -58,6 +69,9 @@ SelfMetrics::SelfMetrics(const std::string& version, engine::TimePoint started_a
     lua_budget_hits.touch();
     rule_evaluations.touch();
     samples_ingested.touch();
+    store_up.set(1);
+    store_write_failures.touch();
+    regex_limit_hits.touch();
     outbox_depth.set(0);
     outbox_oldest_age.set(0);
     outbox_dead_letters.set(0);
@@ -127,6 +141,14 @@ void SelfMetrics::set_alerts(const std::vector<engine::AlertInstance>& instances
         values[{engine::to_string(a.state), engine::to_string(a.severity)}] += 1;
     }
     alerts.replace(std::move(values));
+}
+
+void SelfMetrics::sync_regex_limit_hits() {
+    const auto total = static_cast<double>(exposition::regex_limit_hits());
+    const double shown = regex_limit_hits.value();
+    if (total > shown) {
+        regex_limit_hits.inc({}, total - shown);
+    }
 }
 
 }  // namespace tocsin::app

@@ -66,6 +66,13 @@ public:
     metrics::Counter& reloads;
     metrics::Gauge& last_reload_successful;
     metrics::Counter& samples_ingested;
+    metrics::Gauge& store_up;
+    metrics::Counter& store_write_failures;
+    metrics::Counter& regex_limit_hits;
+
+    /// Brings tocsin_regex_limit_hits_total up to the process-wide count (exposition::Regex
+    /// keeps it, as matching happens in the engine, the API and the push endpoint alike).
+    void sync_regex_limit_hits();
 };
 
 }  // namespace tocsin::app

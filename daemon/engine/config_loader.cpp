@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <regex>
 #include <set>
 
 namespace tocsin::engine {
@@ -304,12 +303,9 @@ private:
                 continue;
             }
             if (op == MatchOp::Regex) {
-                try {
-                    std::regex check(*value);
-                } catch (const std::regex_error& e) {
-                    r_.error(m.loc,
-                             m_path,
-                             "'" + *value + "' is not a valid regular expression: " + e.what());
+                std::string why;
+                if (!Matcher::make(m.key, op, *value, why)) {
+                    r_.error(m.loc, m_path, why);
                     continue;
                 }
             }

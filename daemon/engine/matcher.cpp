@@ -108,10 +108,10 @@ std::optional<Matcher> Matcher::make(std::string name,
                                      std::string& why) {
     Matcher m{std::move(name), op, std::move(value), std::nullopt};
     if (is_regex_op(op)) {
-        try {
-            m.regex.emplace(m.value, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-            why = "'" + m.value + "' is not a valid regular expression: " + e.what();
+        std::string problem;
+        m.regex = exposition::Regex::compile(m.value, problem);
+        if (!m.regex) {
+            why = "'" + m.value + "' is not a valid regular expression: " + problem;
             return std::nullopt;
         }
     }
@@ -138,10 +138,11 @@ bool Matcher::matches(const Labels& labels) const {
         case MatchOp::NotEqual:
             return actual != value;
         case MatchOp::Regex:
-            // regex_match anchors at both ends, as Alertmanager does.
-            return regex && std::regex_match(actual, *regex);
+            // Anchored at both ends, as Alertmanager does. A match that gave up holds for
+            // neither operator.
+            return regex && regex->match(actual) == exposition::RegexMatch::Match;
         case MatchOp::NotRegex:
-            return !regex || !std::regex_match(actual, *regex);
+            return !regex || regex->match(actual) == exposition::RegexMatch::NoMatch;
     }
     return false;
 }

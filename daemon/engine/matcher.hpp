@@ -3,7 +3,7 @@
 #include "engine/model.hpp"
 
 #include <optional>
-#include <regex>
+#include <regex.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,9 +18,10 @@ struct Field;
 /// - A missing label has the value "" (as in Prometheus and Alertmanager), so `team!="ops"` holds
 ///   for an alert without a `team` label and `team=""` means "no team label".
 /// - Regular expressions are anchored like Alertmanager's: they must match the whole value
-///   (`warn|crit` does not match "critical"). The syntax is ECMAScript (std::regex): RE2's common
-///   subset (classes, groups, alternation, repetition, `(?:...)`) works; RE2-only forms such as
-///   `(?i)` or `\pL` are rejected as invalid.
+///   (`warn|crit` does not match "critical"). The syntax is RE2/Perl-like (Boost.Regex perl,
+///   exposition::Regex): classes, groups, alternation, repetition, `(?:...)`, `(?i)`.
+/// - Matching work is bounded: a match that exceeds the limit holds for neither `=~` nor `!~`
+///   (so a silence never hides an alert because its regex gave up) and is counted.
 /// Matchers are plain values, safe to share between threads once built.
 namespace tocsin::engine {
 
@@ -31,7 +32,7 @@ struct Matcher {
     std::string name;
     MatchOp op = MatchOp::Equal;
     std::string value;
-    std::optional<std::regex> regex;  // Regex/NotRegex: the compiled pattern; nullopt if invalid
+    std::optional<exposition::Regex> regex;  // Regex/NotRegex: the pattern; nullopt if invalid
 
     /// A matcher with its pattern compiled; nullopt with the reason in `why` when `op` is a regex
     /// operator and `value` is not a valid pattern.

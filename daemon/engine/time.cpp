@@ -242,7 +242,15 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text) {
     }
     const Duration time_of_day = std::chrono::hours{*hour} + std::chrono::minutes{*minute} +
                                  std::chrono::seconds{*second} + Duration{millis};
-    return midnight + time_of_day - std::chrono::minutes{offset_minutes};
+    const TimePoint t = midnight + time_of_day - std::chrono::minutes{offset_minutes};
+    // An offset or a leap second can carry the instant past year 9999 or before year 0 in UTC,
+    // which format_rfc3339() (four-digit years) could not write back.
+    static const TimePoint kFirst{date::sys_days{date::year{0} / 1 / 1}};
+    static const TimePoint kEnd{date::sys_days{date::year{10000} / 1 / 1}};
+    if (t < kFirst || t >= kEnd) {
+        return std::nullopt;
+    }
+    return t;
 }
 
 }  // namespace tocsin::engine

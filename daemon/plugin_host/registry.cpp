@@ -6,6 +6,9 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <dlfcn.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -13,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 #include <utility>
 
 namespace tocsin::plugin_host {
@@ -242,6 +246,42 @@ const KeySpec* find_key(const std::vector<KeySpec>& keys, std::string_view name)
     return nullptr;
 }
 
+/// "uid 1000 (alice)", or just "uid 1000" when the user database does not know it.
+std::string describe_uid(uid_t uid) {
+    std::string out = "uid " + std::to_string(uid);
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    char buf[1024];
+    if (::getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found != nullptr) {
+        out += std::string(" (") + found->pw_name + ")";
+    }
+    return out;
+}
+
+/// Why the daemon must not load code from `path` (a module or a plugin directory), or "" when
+/// it may: whoever can change the file runs code as the daemon. Group or world write access, or
+/// an owner other than root and the daemon's own user, is refused. The folders above `path` are
+/// not checked; the package installs them root-owned.
+std::string unsafe_because(const std::string& path, const char* what) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        return {};  // the caller reports a missing or unreadable file itself
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        return std::string("the ") + what +
+               " is writable by group or others, so anyone could change the daemon's code; run "
+               "'chmod go-w " +
+               path + "'";
+    }
+    const uid_t self = ::geteuid();
+    if (st.st_uid != 0 && st.st_uid != self) {
+        return std::string("the ") + what + " is owned by " + describe_uid(st.st_uid) +
+               ", not by root or the user tocsin runs as (" + describe_uid(self) +
+               "), so that user could change the daemon's code; run 'chown root: " + path + "'";
+    }
+    return {};
+}
+
 }  // namespace
 
 const KeySpec* PluginInfo::find_config_key(std::string_view key) const {
@@ -262,12 +302,8 @@ std::variant<PluginInfo, Refusal> Registry::load_one(const std::string& path) {
     if (!fs::is_regular_file(st)) {
         return refuse("not a regular file");
     }
-    if ((st.permissions() & (fs::perms::group_write | fs::perms::others_write)) !=
-        fs::perms::none) {
-        return refuse(
-            "the module is writable by group or others, so anyone could change the "
-            "daemon's code; run 'chmod go-w " +
-            path + "'");
+    if (auto unsafe = unsafe_because(path, "module"); !unsafe.empty()) {
+        return refuse(std::move(unsafe));
     }
 
     boost::dll::shared_library lib;
@@ -313,6 +349,11 @@ Registry Registry::scan(const std::vector<std::string>& dirs) {
             reg.refusals_.push_back(Refusal{dir,
                                             ec ? "cannot read the plugin directory: " + ec.message()
                                                : "not a directory; plugin_dirs lists directories"});
+            continue;
+        }
+        // Anyone who may add a file here could add a module: nothing in it is loaded.
+        if (auto unsafe = unsafe_because(dir, "plugin directory"); !unsafe.empty()) {
+            reg.refusals_.push_back(Refusal{dir, unsafe + "; no module in it was loaded"});
             continue;
         }
         std::vector<std::string> files;

@@ -3,6 +3,7 @@
 #include "store/sqlite.hpp"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <array>
 #include <charconv>
@@ -227,7 +228,12 @@ Result<void> check_identity(Database& db) {
     // The first read of the file: this is where a file that is not SQLite at all is noticed.
     auto app_id = pragma_int(db, "PRAGMA application_id");
     if (!app_id) {
-        return db.error_text("the file is not a tocsin state database: " + app_id.error().message);
+        // A damaged tocsin database and a file of another kind fail here alike; only SQLite's
+        // code tells them apart, and the hint in the message says what to do about either.
+        const bool damaged = (db.last_code() & 0xff) == SQLITE_CORRUPT;
+        return db.error_text((damaged ? "the database file is damaged: "
+                                      : "the file is not a tocsin state database: ") +
+                             app_id.error().message);
     }
     if (app_id.value() == kApplicationId) {
         return boost::outcome_v2::success();

@@ -14,6 +14,34 @@ namespace {
 // SQLITE_TRANSIENT spelled without the C-style cast of the macro: SQLite copies the text.
 const auto kTransient = reinterpret_cast<sqlite3_destructor_type>(static_cast<std::intptr_t>(-1));
 
+/// What an operator can do about a failure with SQLite result code `rc` ("" when there is nothing
+/// specific to say). Every store error passes through here, so a full disk, a read-only folder, a
+/// lock held by another process or a damaged file reads the same at start-up and at run time.
+std::string_view hint(int rc) {
+    switch (rc & 0xff) {  // the primary code of an extended one
+        case SQLITE_FULL:
+            return "; the file system of the state folder is full: free space there";
+        case SQLITE_READONLY:
+            return "; the state database is read-only: make the state folder and its files "
+                   "writable for the user tocsin runs as";
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return "; another process holds a lock on the state database (a second tocsin "
+                   "daemon, or a sqlite3 shell inside a transaction): end it";
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            return "; the database file is damaged: stop tocsin, move the file aside (tocsin then "
+                   "starts with empty state) or restore it from a backup";
+        case SQLITE_CANTOPEN:
+            return "; check that the state folder exists and that the user tocsin runs as may "
+                   "read and write it";
+        case SQLITE_IOERR:
+            return "; the disk reported an I/O error: check the system log";
+        default:
+            return {};
+    }
+}
+
 }  // namespace
 
 // ---- Statement ----------------------------------------------------------------------------------
@@ -164,6 +192,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& file) {
     const int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
     if (rc != SQLITE_OK) {
         std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        message += hint(db != nullptr ? sqlite3_extended_errcode(db) : rc);
         (void)sqlite3_close(db);  // a handle is returned even on failure, and must be closed
         return make_error(
             ErrorCode::Store, "cannot open the database: " + message, "store '" + file + "'");
@@ -176,7 +205,13 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& file) {
 }
 
 Error Database::error(std::string_view what) const {
-    return make_error(ErrorCode::Store, fmt::format("{}: {}", what, sqlite3_errmsg(db_)), where_);
+    return make_error(ErrorCode::Store,
+                      fmt::format("{}: {}{}", what, sqlite3_errmsg(db_), hint(last_code())),
+                      where_);
+}
+
+int Database::last_code() const {
+    return sqlite3_extended_errcode(db_);
 }
 
 Error Database::error_text(std::string message) const {
@@ -193,7 +228,7 @@ Result<void> Database::exec(const char* sql) {
         if (shown.size() > 60) {
             shown = shown.substr(0, 60);  // migrations are long; their start says which one
         }
-        return error_text(fmt::format("'{}' failed: {}", shown, text));
+        return error_text(fmt::format("'{}' failed: {}{}", shown, text, hint(rc)));
     }
     return boost::outcome_v2::success();
 }

@@ -82,6 +82,8 @@ public:
     [[nodiscard]] const std::string& where() const { return where_; }
     /// An Error saying `what` failed, with SQLite's current message for this connection.
     [[nodiscard]] Error error(std::string_view what) const;
+    /// The extended result code of the last failed SQLite call on this connection.
+    [[nodiscard]] int last_code() const;
     /// An Error with our own message (no SQLite call failed).
     [[nodiscard]] Error error_text(std::string message) const;
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -43,6 +44,29 @@ Result<void> make_state_dir(const std::string& dir) {
         return make_error(ErrorCode::Io,
                           std::string("cannot create the state folder: ") + std::strerror(errno),
                           "store '" + dir + "'");
+    }
+    return boost::outcome_v2::success();
+}
+
+// Says up front when the folder or the file cannot be written (a read-only mount, wrong owner):
+// SQLite would otherwise fail later with a vaguer "unable to open database file" or "attempt to
+// write a readonly database".
+Result<void> check_writable(const std::string& dir, const std::string& file) {
+    const auto refuse = [&](const std::string& what, int err) {
+        return make_error(
+            ErrorCode::Io,
+            fmt::format("cannot write to {}: {}; tocsin keeps its state there: remount it "
+                        "read-write, give the user tocsin runs as write access, or point "
+                        "state_dir at a writable folder",
+                        what,
+                        std::strerror(err)),
+            "store '" + file + "'");
+    };
+    if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+        return refuse("the state folder '" + dir + "'", errno);
+    }
+    if (::access(file.c_str(), F_OK) == 0 && ::access(file.c_str(), R_OK | W_OK) != 0) {
+        return refuse("the state database", errno);
     }
     return boost::outcome_v2::success();
 }
@@ -153,6 +177,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
         return dir.error();
     }
     const std::string file = (std::filesystem::path(state_dir) / kFileName).string();
+    if (auto writable = check_writable(state_dir, file); !writable) {
+        return writable.error();
+    }
     auto db = Database::open(file);
     if (!db) {
         return db.error();
@@ -169,6 +196,11 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& state_dir) {
     }
     if (auto migrated = schema::migrate(database, schema::latest_version()); !migrated) {
         return migrated.error();
+    }
+    // Take the write lock once: a process holding the database locked (BEGIN EXCLUSIVE, another
+    // writer stuck) is reported now, after the busy timeout, instead of at the first alert.
+    if (auto probe = database.exec("BEGIN IMMEDIATE; COMMIT;"); !probe) {
+        return database.error_text("cannot take the write lock: " + probe.error().message);
     }
     return std::unique_ptr<Store>(new Store(std::move(db).value()));
 }

@@ -68,7 +68,7 @@ void wait_next_millisecond() {
 }  // namespace
 
 TEST_CASE("a receiver that answers 500 then 200 gets the notification again with the same key",
-          "[integration][outbox][faults]") {
+          "[integration][outbox][faults][concurrency]") {
     HttpServer hook;
     hook.enqueue(HttpResponse{500, {}, "try again"});
     ApiInstallation inst(webhook_notifier("hook", hook.url("/hook"), "2s"), "[hook]");
@@ -91,7 +91,7 @@ TEST_CASE("a receiver that answers 500 then 200 gets the notification again with
 }
 
 TEST_CASE("a 429 with Retry-After holds the next attempt back for that long",
-          "[integration][outbox][faults]") {
+          "[integration][outbox][faults][concurrency]") {
     HttpServer hook;
     ArrivalClock arrivals;
     std::atomic<int> seen{0};
@@ -123,7 +123,7 @@ TEST_CASE("a 429 with Retry-After holds the next attempt back for that long",
 TEST_CASE(
     "a receiver hanging past the timeout is retried and delivered, and does not hold up "
     "another notifier",
-    "[integration][outbox][faults]") {
+    "[integration][outbox][faults][concurrency]") {
     HttpServer slow;
     HttpServer fast;
     ArrivalClock slow_arrivals;
@@ -256,7 +256,7 @@ TEST_CASE(
 TEST_CASE(
     "steps pushed faster than the store syncs are committed in order: an alert fired, resolved "
     "and fired again many times is firing after a crash, and every message arrived in order",
-    "[integration][outbox][crash]") {
+    "[integration][outbox][crash][concurrency]") {
     constexpr int kRounds = 15;
     HttpServer hook;
     ApiInstallation inst(webhook_notifier("hook", hook.url("/hook"), "2s"), "[hook]");

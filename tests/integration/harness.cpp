@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,8 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
+#include <exception>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -89,7 +95,46 @@ std::optional<int> wait_pid(pid_t pid, std::chrono::milliseconds timeout) {
     }
 }
 
+/// Fails the running test when `output` holds a sanitizer report.
+void check_sanitizer_report(const std::string& who, const std::string& output) {
+    const auto report = sanitizer_report(output);
+    if (report.empty()) {
+        return;
+    }
+    if (std::uncaught_exceptions() > 0) {
+        // A REQUIRE is unwinding the test, which has failed already; Catch takes no assertion now.
+        std::cerr << who << " wrote a sanitizer report:\n" << report << '\n';
+        return;
+    }
+    FAIL_CHECK(who << " wrote a sanitizer report:\n" << report);
+}
+
 }  // namespace
+
+std::string sanitizer_report(const std::string& output) {
+    // The first line of every report: ASan/LSan/TSan errors and warnings, and UBSan's
+    // "file:line:col: runtime error: ..." (fatal with -fno-sanitize-recover, but still printed).
+    static constexpr std::array kMarkers{"ERROR: AddressSanitizer",
+                                         "ERROR: LeakSanitizer",
+                                         "WARNING: ThreadSanitizer",
+                                         "FATAL: ThreadSanitizer",
+                                         "ERROR: ThreadSanitizer",
+                                         ": runtime error: "};
+    auto first = std::string::npos;
+    for (const char* marker : kMarkers) {
+        first = std::min(first, output.find(marker));
+    }
+    if (first == std::string::npos) {
+        return {};
+    }
+    const auto line_start = output.rfind('\n', first);
+    auto begin = line_start == std::string::npos ? 0 : line_start + 1;
+    auto end = begin;
+    for (int lines = 0; lines < 60 && end != std::string::npos && end < output.size(); ++lines) {
+        end = output.find('\n', end + 1);
+    }
+    return output.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
     const auto end = std::chrono::steady_clock::now() + timeout;
@@ -117,6 +162,7 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
     }
     result.out = read_file(out);
     result.err = read_file(err);
+    check_sanitizer_report(argv.front(), result.err);
     return result;
 }
 
@@ -144,10 +190,17 @@ DaemonProcess::DaemonProcess(std::string binary,
 
 DaemonProcess::~DaemonProcess() {
     if (!reaped_) {
-        kill9();
+        // A clean stop, not SIGKILL: LeakSanitizer checks at exit, and shutdown paths get run.
+        ::kill(pid_, SIGTERM);
+        if (wait_pid(pid_, 20s)) {
+            reaped_ = true;
+        } else {
+            kill9();
+        }
     }
     ::close(notify_fd_);
     ::unlink(notify_path_.c_str());
+    check_sanitizer_report("the daemon (" + log_path_ + ")", log());
 }
 
 bool DaemonProcess::wait_notify(const std::string& text, std::chrono::milliseconds timeout) {

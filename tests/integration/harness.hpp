@@ -28,11 +28,19 @@ struct CommandResult {
     std::string err;
 };
 
-/// Runs `argv` to completion (bounded by `timeout`, then SIGKILL) and captures its output.
+/// Runs `argv` to completion (bounded by `timeout`, then SIGKILL) and captures its output. A
+/// sanitizer report in its stderr fails the running test.
 CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
 
+/// The report a sanitizer (AddressSanitizer, LeakSanitizer, UBSan, ThreadSanitizer) wrote into
+/// `output`, from its first line on (at most 60 lines), or "" when there is none. The sanitizer
+/// builds run the real binary as a child; its reports reach only the child's stderr.
+std::string sanitizer_report(const std::string& output);
+
 /// A running `tocsin run` child. Its stderr goes to a log file; it gets its own NOTIFY_SOCKET so
-/// wait_ready() knows exactly when start-up finished. Killed (SIGKILL) on destruction.
+/// wait_ready() knows exactly when start-up finished. On destruction a child still running gets
+/// SIGTERM (SIGKILL after 20 s), so that LeakSanitizer runs at its exit, and a sanitizer report in
+/// its log fails the running test.
 class DaemonProcess {
 public:
     /// `env` adds variables to the child's environment (e.g. WATCHDOG_USEC).

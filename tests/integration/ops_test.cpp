@@ -73,7 +73,7 @@ exposition::Labels hook_result(const std::string& result) {
 }  // namespace
 
 TEST_CASE("/metrics passes promtool and its counters move as an alert fires and is sent",
-          "[integration][metrics]") {
+          "[integration][metrics][concurrency]") {
     OpsInstallation inst;
     inst.start();
     std::string text;
@@ -224,7 +224,7 @@ TEST_CASE("a refused reload shows in the log, the status and the metrics",
 }
 
 TEST_CASE("with reload: {watch: true} a changed rule file is reloaded, and a broken one refused",
-          "[integration][reload][watch]") {
+          "[integration][reload][watch][concurrency]") {
     OpsInstallation inst;
     {
         std::ifstream in(inst.config);

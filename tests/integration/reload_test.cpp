@@ -15,7 +15,7 @@ std::string str(const boost::json::value& v) {
 }  // namespace
 
 TEST_CASE("a bad reload keeps the old configuration running and says why",
-          "[integration][reload]") {
+          "[integration][reload][concurrency]") {
     RuleParams params;
     params.for_duration = "0s";
     Installation inst(params);

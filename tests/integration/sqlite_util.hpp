@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+struct sqlite3;
+
 /// Direct SQLite access for the integration tests: the "app database" a source reads, and
 /// read-only looks into the daemon's state DB to know when a step was committed.
 namespace tocsin::testing {
@@ -14,5 +16,19 @@ void sql_exec(const std::string& path, const std::string& sql);
 std::vector<std::string> sql_column(const std::string& path, const std::string& sql);
 /// The single value of `sql`, or nullopt when no row (or the file cannot be opened yet).
 std::optional<std::string> sql_value(const std::string& path, const std::string& sql);
+
+/// Holds the database's write lock (BEGIN IMMEDIATE) from construction until release() or
+/// destruction, as a slow disk would: the daemon's commits wait meanwhile.
+class WriteLock {
+public:
+    explicit WriteLock(const std::string& path);
+    ~WriteLock();
+    WriteLock(const WriteLock&) = delete;
+    WriteLock& operator=(const WriteLock&) = delete;
+    void release();
+
+private:
+    sqlite3* db_ = nullptr;
+};
 
 }  // namespace tocsin::testing

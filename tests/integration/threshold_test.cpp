@@ -157,7 +157,7 @@ TEST_CASE("a notification the receiver refused before a crash is delivered once 
     CHECK(inst.outbox_count("failed") == 0);
 }
 
-TEST_CASE("a hung source does not delay the KPIs of other sources", "[integration]") {
+TEST_CASE("a hung source does not delay the KPIs of other sources", "[integration][concurrency]") {
     RuleParams params;
     params.for_duration = "0s";
     Installation inst(params);

@@ -8,11 +8,11 @@
 // is reported with its 1-based line number. `_bucket`, `_sum` and `_count` lines of histograms and
 // summaries are plain series here; nothing is aggregated.
 
+#include "regex.hpp"
+
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -71,12 +71,13 @@ struct ParseError {
 enum class MatchOp { Equal, NotEqual, Regex, NotRegex };
 
 /// One label matcher of a selector. As in PromQL, a label the series lacks reads as "", and
-/// regexes are fully anchored (`env=~"prod.*"` does not match "preprod").
+/// regexes are fully anchored (`env=~"prod.*"` does not match "preprod"). A regex match that
+/// exceeds the work limit (see regex.hpp) holds for neither `=~` nor `!~`.
 struct Matcher {
     std::string label;
     MatchOp op = MatchOp::Equal;
     std::string value;
-    std::shared_ptr<const std::regex> regex;  // set for Regex and NotRegex
+    std::optional<Regex> regex;  // set for Regex and NotRegex
 
     [[nodiscard]] bool matches(std::string_view label_value) const;
 };

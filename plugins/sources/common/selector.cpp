@@ -102,12 +102,10 @@ std::optional<std::string> compile(Matcher& matcher) {
     if (matcher.op != MatchOp::Regex && matcher.op != MatchOp::NotRegex) {
         return std::nullopt;
     }
-    try {
-        // Fully anchored, as in PromQL.
-        matcher.regex = std::make_shared<const std::regex>(
-            "^(?:" + matcher.value + ")$", std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& e) {
-        return "label '" + matcher.label + "': invalid regex '" + matcher.value + "': " + e.what();
+    std::string why;
+    matcher.regex = Regex::compile(matcher.value, why);  // anchored, as in PromQL
+    if (!matcher.regex) {
+        return "label '" + matcher.label + "': invalid regex '" + matcher.value + "': " + why;
     }
     return std::nullopt;
 }
@@ -121,9 +119,9 @@ bool Matcher::matches(std::string_view label_value) const {
         case MatchOp::NotEqual:
             return label_value != value;
         case MatchOp::Regex:
-            return std::regex_match(label_value.begin(), label_value.end(), *regex);
+            return regex && regex->match(label_value) == RegexMatch::Match;
         case MatchOp::NotRegex:
-            return !std::regex_match(label_value.begin(), label_value.end(), *regex);
+            return regex && regex->match(label_value) == RegexMatch::NoMatch;
     }
     return false;
 }

@@ -151,7 +151,15 @@ private:
             if (selector == nullptr) {
                 continue;
             }
+            // exposition::Regex counts matches that gave up (work limit) in this module's copy.
+            const auto limit_hits_before = exposition::regex_limit_hits();
             auto result = select_series(request.kpi, parsed, *selector, index);
+            if (exposition::regex_limit_hits() != limit_hits_before &&
+                regex_limited_.insert(request.kpi).second) {
+                log_->warning("KPI '" + request.kpi + "': a regex of " + text +
+                              " gave up on a label value (work limit), so that series is left "
+                              "out; simplify the pattern, e.g. avoid nested repetition (a+)+");
+            }
             if (result.rows.empty() && result.skipped == 0) {
                 if (unmatched_.insert(request.kpi).second) {
                     log_->warning("KPI '" + request.kpi + "': no series of the scrape matches " +
@@ -196,7 +204,8 @@ private:
     // Unordered: with 10,000 KPIs, the ordered map's compares of long shared prefixes
     // (`kpi_value{kpi="k...`) cost as much as picking the series.
     std::unordered_map<std::string, exposition::Selector> selectors_;
-    std::set<std::string> unmatched_;  // KPIs already warned about matching nothing
+    std::set<std::string> unmatched_;      // KPIs already warned about matching nothing
+    std::set<std::string> regex_limited_;  // KPIs already warned about a regex giving up
 };
 
 }  // namespace

@@ -235,6 +235,27 @@ TEST_CASE("prometheus scrape warns once about a selector that matches nothing", 
           2);
 }
 
+TEST_CASE("prometheus scrape leaves out a series whose regex gives up, warning once",
+          "[prometheus]") {
+    // (a|a)*b backtracks exponentially on a long run of a's; the match gives up (work limit).
+    HttpServer server;
+    server.set_default_response(text("m{v=\"" + std::string(30, 'a') + "\"} 1\nm{v=\"aab\"} 2\n"));
+    PluginInstance instance(prometheus_plugin(), scrape_config(server));
+    const std::vector<std::pair<std::string, std::string>> kpis = {
+        {"slow", match(R"(m{v=~"(a|a)*b"})")}};
+    for (int i = 0; i < 2; ++i) {
+        const auto outcome = instance.collect(kpis, milliseconds(5000));
+        INFO(outcome.error);
+        REQUIRE(outcome.status == TOCSIN_OK);
+        REQUIRE(outcome.samples.size() == 1);
+        CHECK(outcome.samples[0].value == 2);
+    }
+    CHECK(instance.count_logs(TOCSIN_LOG_WARNING,
+                              "KPI 'slow': a regex of m{v=~\"(a|a)*b\"} gave up on a label value "
+                              "(work limit), so that series is left out; simplify the pattern, "
+                              "e.g. avoid nested repetition (a+)+") == 1);
+}
+
 TEST_CASE("prometheus scrape with bad text fails naming the line", "[prometheus]") {
     HttpServer server;
     server.set_default_response(text("ok 1\nbad{x=\"1\" 2\n"));

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <exposition.hpp>
+#include <regex.hpp>
+#include <string>
 #include <thread>
 
 namespace tocsin::app {
@@ -95,6 +97,9 @@ TEST_CASE("misuse of the registry is refused", "[app][metrics]") {
     CHECK_THROWS_AS(c.inc({"v"}, -1), std::invalid_argument);  // counters only go up
     CHECK_THROWS_AS(r.gauge("a_total", "again"), std::invalid_argument);
     CHECK_THROWS_AS(r.gauge("bad-name", "x"), std::invalid_argument);
+    CHECK_THROWS_AS(r.gauge("1st", "x"), std::invalid_argument);
+    CHECK_THROWS_AS(r.gauge("", "x"), std::invalid_argument);
+    CHECK_NOTHROW(r.gauge("job:ok_9", "x"));
     CHECK_THROWS_AS(r.gauge("ok_name", "x", {"__reserved"}), std::invalid_argument);
     CHECK_THROWS_AS(r.histogram("h", "x", {1, 1}), std::invalid_argument);
 }
@@ -177,6 +182,21 @@ TEST_CASE("tocsin's own metrics parse and count engine steps", "[app][metrics]")
         CHECK_FALSE(f.type.empty());
         CHECK_FALSE(f.help.empty());
     }
+}
+
+TEST_CASE("regex matches that gave up are exported as a counter", "[app][metrics]") {
+    SelfMetrics m("1.2.3", engine::from_unix_ms(1700000000500));
+    m.sync_regex_limit_hits();
+    const double before = series_value(parse_back(m.render()), "tocsin_regex_limit_hits_total");
+    CHECK(before == static_cast<double>(exposition::regex_limit_hits()));
+    std::string why;
+    const auto re = exposition::Regex::compile("(a|a)*b", why);
+    REQUIRE(re.has_value());
+    CHECK(re->match(std::string(30, 'a')) == exposition::RegexMatch::LimitExceeded);
+    CHECK(re->match(std::string(31, 'a')) == exposition::RegexMatch::LimitExceeded);
+    m.sync_regex_limit_hits();
+    m.sync_regex_limit_hits();  // idempotent: follows the process-wide count
+    CHECK(series_value(parse_back(m.render()), "tocsin_regex_limit_hits_total") == before + 2);
 }
 
 }  // namespace tocsin::app

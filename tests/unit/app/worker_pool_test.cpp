@@ -33,7 +33,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("the worker pool runs every job it accepted", "[app]") {
+TEST_CASE("the worker pool runs every job it accepted", "[app][concurrency]") {
     std::atomic<int> ran{0};
     {
         WorkerPool pool(2, 100);
@@ -49,7 +49,7 @@ TEST_CASE("the worker pool runs every job it accepted", "[app]") {
     CHECK(ran == 50);
 }
 
-TEST_CASE("a full worker queue refuses work and counts the drop", "[app]") {
+TEST_CASE("a full worker queue refuses work and counts the drop", "[app][concurrency]") {
     Gate gate;
     WorkerPool pool(1, 2);
     REQUIRE(pool.submit([&] { gate.wait(); }));  // occupies the only thread
@@ -64,7 +64,7 @@ TEST_CASE("a full worker queue refuses work and counts the drop", "[app]") {
     CHECK(pool.stop());
 }
 
-TEST_CASE("stopping does not hang on a job that never returns", "[app]") {
+TEST_CASE("stopping does not hang on a job that never returns", "[app][concurrency]") {
     auto gate = std::make_shared<Gate>();
     WorkerPool pool(2, 10);
     REQUIRE(pool.submit([gate] { gate->wait(); }));  // a hung plugin call

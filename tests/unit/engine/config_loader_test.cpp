@@ -271,6 +271,28 @@ notifiers:
     CHECK(run.diags.error_count() == 7);
 }
 
+TEST_CASE("route match_re refuses an invalid regular expression", "[loader][config]") {
+    // match_re goes through the same compile as the matchers.
+    TempDir dir;
+    dir.write("rules.yaml", "policies:\n  p: { steps: [ { notify: [n] } ] }\n");
+    const auto path = dir.write("tocsin.yaml", R"(state_dir: /s
+rule_files: [rules.yaml]
+notifiers:
+  n: { plugin: log }
+routes:
+  - match_re: { team: "x{2,1}" }
+    policy: p
+default_policy: p
+)");
+    Run run;
+    load(path, run);
+    CHECK_FALSE(run.loaded.has_value());
+    require_diag(run.diags,
+                 path +
+                     ":6:23: error: route #1 > match_re > team: 'x{2,1}' is not a valid regular "
+                     "expression: an invalid repetition count in {...} at offset 4");
+}
+
 TEST_CASE("route problems name the route", "[loader][config]") {
     TempDir dir;
     dir.write("rules.yaml", "policies:\n  p: { steps: [ { notify: [n] } ] }\n");

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <utility>
 
 using namespace tocsin::engine;
 using tocsin::engine::testing::require_diag;
@@ -105,6 +106,69 @@ TEST_CASE("matcher mistakes say what to write", "[matcher]") {
     CHECK(error_of(R"(team=~"(open")").find("'(open' is not a valid regular expression") == 0);
     CHECK(error_of(R"(team="growth)").find("has no closing quote") != std::string::npos);
     CHECK(error_of(R"(team="a" b)").find("unexpected text after the quoted value") == 0);
+}
+
+TEST_CASE("regex matchers take RE2/Perl-like syntax", "[matcher]") {
+    CHECK(parsed(R"(severity=~"(?i)WARN|crit")").matches(Labels{{"severity", "Warn"}}));
+    CHECK(parsed(R"(host=~"db-\\d+\\.eu")").matches(Labels{{"host", "db-12.eu"}}));
+    CHECK_FALSE(parsed(R"(host=~"db-\\d+\\.eu")").matches(Labels{{"host", "db-12xeu"}}));
+    CHECK(parsed(R"(x=~"a*+b")").matches(Labels{{"x", "aab"}}));  // possessive
+    // ^ and $ hold only at the ends of the value, as in RE2, not around embedded newlines.
+    CHECK_FALSE(parsed(R"(x=~"a$\nb")").matches(Labels{{"x", "a\nb"}}));
+    CHECK(error_of(R"(x=~".**")").find("a repetition with nothing to repeat") != std::string::npos);
+    CHECK(error_of(R"re(x=~"(?Z)")re") ==
+          "'(?Z)' is not a valid regular expression: an unknown (?...) construct at offset 0");
+}
+
+TEST_CASE("regex numbers too long for a machine word are read safely", "[matcher]") {
+    // Found by tests/fuzz/matcher_fuzz: std::regex (libstdc++) multiplied these into a long
+    // without an overflow check. Boost.Regex checks: an overflowing count is plain text, and a
+    // long back-reference names a group that does not exist.
+    CHECK(parsed(R"(a=~"x{55555555555555555555}")")
+              .matches(Labels{{"a", "x{55555555555555555555}"}}));
+    CHECK(error_of(R"(a!~"(y)\\55555555555555555555")")
+              .find("a back-reference to a group that does not exist") != std::string::npos);
+    // Ordinary counts work, and a huge but valid one costs nothing up front.
+    std::string why;
+    const auto ok = parse_matcher_list(
+        R"(a=~"55555555555555555555,x{2,3}", b=~"\\{12345678901", c=~"x{1,99999999999}")", why);
+    INFO(why);
+    REQUIRE(ok.has_value());
+    CHECK(matches_all(
+        *ok, Labels{{"a", "55555555555555555555,xx"}, {"b", "{12345678901"}, {"c", "xx"}}));
+}
+
+TEST_CASE("regex matchers with exponential backtracking give up instead of hanging", "[matcher]") {
+    // Found by tests/fuzz/matcher_fuzz: with std::regex these took minutes on short values. The
+    // call returning is the test; a match that gives up holds for neither =~ nor !~, so a silence
+    // never hides an alert because of it, and it is counted.
+    const std::string a30(30, 'a');
+    const std::string x30(30, 'x');
+    const auto hits_before = tocsin::exposition::regex_limit_hits();
+    for (const auto& [text, value] : {std::pair{R"(v=~"(a|a)*b")", a30},
+                                      std::pair{R"(v=~"(x+)+y")", x30},
+                                      std::pair{R"(v=~"(a*)*b")", a30},
+                                      std::pair{R"(v=~"(?:a|aa)*(?:a|aa)*c")", a30}}) {
+        INFO(text);
+        CHECK_FALSE(parsed(text).matches(Labels{{"v", value}}));
+        std::string negated = text;
+        negated[1] = '!';
+        CHECK_FALSE(parsed(negated.c_str()).matches(Labels{{"v", value}}));
+    }
+    CHECK(tocsin::exposition::regex_limit_hits() >= hits_before + 8);
+    // The same patterns still answer on values they can decide quickly.
+    CHECK(parsed(R"(v=~"(x+)+y")").matches(Labels{{"v", "xxy"}}));
+    CHECK(parsed(R"(v!~"(x+)+y")").matches(Labels{{"v", "z"}}));
+}
+
+TEST_CASE("a long label value does not exhaust the stack", "[matcher]") {
+    // libstdc++'s std::regex recursed once per character of the value.
+    std::string value(100000, 'z');
+    const Matcher dotted = parsed(R"(v=~".*foo.*")");
+    CHECK_FALSE(dotted.matches(Labels{{"v", value}}));
+    value.replace(50000, 3, "foo");
+    CHECK(dotted.matches(Labels{{"v", value}}));
+    CHECK_FALSE(parsed(R"(v=~"(.)*y")").matches(Labels{{"v", value}}));
 }
 
 TEST_CASE("the map form gives one matcher per label", "[matcher]") {

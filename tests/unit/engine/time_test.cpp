@@ -57,6 +57,23 @@ TEST_CASE("rfc3339 formats utc with milliseconds only when present", "[time]") {
     CHECK(format_rfc3339(from_unix_ms(1767607200250)) == "2026-01-05T10:00:00.250Z");
 }
 
+TEST_CASE("rfc3339 refuses instants whose utc year has no four digits", "[time]") {
+    // Found by tests/fuzz/duration_fuzz: the offset carried the instant into year 10000, which
+    // format_rfc3339() wrote as '10000-01-01T05:29:59Z' and parse_rfc3339() then refused.
+    for (const char* bad :
+         {"9999-12-31T23:59:59-05:30", "9999-12-31T23:59:60Z", "0000-01-01T00:00:00+00:01"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_rfc3339(bad).has_value());
+    }
+    for (const char* edge :
+         {"9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59+05:30", "0000-01-01T00:00:00Z"}) {
+        INFO(edge);
+        const auto t = parse_rfc3339(edge);
+        REQUIRE(t.has_value());
+        CHECK(parse_rfc3339(format_rfc3339(*t)) == t);
+    }
+}
+
 TEST_CASE("rfc3339 parses zones, fractions and bare dates", "[time]") {
     CHECK(parse_rfc3339("2026-01-05T10:00:00Z") == from_unix_ms(1767607200000));
     CHECK(parse_rfc3339("2026-01-05T10:00:00.250+01:00") == from_unix_ms(1767607200250 - 3600000));

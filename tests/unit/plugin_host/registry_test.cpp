@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -166,4 +168,77 @@ TEST_CASE("registry load_one loads exactly the module named", "[registry]") {
     CHECK(info.config_keys[3].secret);
     CHECK(to_string(info.kind) == std::string("notifier"));
     CHECK(to_string(info.config_keys[2].type) == std::string("duration"));
+}
+
+TEST_CASE("registry refuses a module owned by another user, naming both users", "[registry]") {
+    if (::geteuid() != 0) {
+        WARN("skipped: giving a file to another user needs root (CI runs this test as root)");
+        return;
+    }
+    TempDir dir;
+    const std::string copy = dir.file("foreign.so");
+    fs::copy_file(plugin_path("tocsin_test_source.so"), copy);
+    REQUIRE(::chown(copy.c_str(), 65534, 65534) == 0);  // nobody
+    const auto result = Registry::load_one(copy);
+    REQUIRE(std::holds_alternative<Refusal>(result));
+    const auto& reason = std::get<Refusal>(result).reason;
+    CHECK_THAT(reason, Catch::Contains("owned by uid 65534"));
+    CHECK_THAT(reason, Catch::Contains("not by root or the user tocsin runs as (uid 0"));
+    CHECK_THAT(reason, Catch::EndsWith("run 'chown root: " + copy + "'"));
+
+    REQUIRE(::chown(copy.c_str(), 0, 0) == 0);
+    CHECK(std::holds_alternative<PluginInfo>(Registry::load_one(copy)));
+}
+
+TEST_CASE(
+    "registry loads nothing from a plugin directory others may write to, and goes on with "
+    "the other directories",
+    "[registry]") {
+    TempDir dir;
+    const std::string unsafe = dir.file("unsafe");
+    fs::create_directory(unsafe);
+    fs::permissions(unsafe, fs::perms(0755));
+    fs::copy_file(plugin_path("tocsin_test_notifier.so"), unsafe + "/tocsin_test_notifier.so");
+    SECTION("group-writable") {
+        fs::permissions(unsafe, fs::perms::group_write, fs::perm_options::add);
+    }
+    SECTION("world-writable") {
+        fs::permissions(unsafe, fs::perms::others_write, fs::perm_options::add);
+    }
+    SECTION("world-writable with the sticky bit, as /tmp") {
+        fs::permissions(
+            unsafe, fs::perms::others_all | fs::perms::sticky_bit, fs::perm_options::add);
+    }
+    const Registry reg = Registry::scan({unsafe, kPluginDir});
+    REQUIRE(reg.refusals().size() == 1);
+    CHECK(reg.refusals()[0].path == unsafe);
+    CHECK_THAT(reg.refusals()[0].reason,
+               Catch::Contains("plugin directory is writable by group or others"));
+    CHECK_THAT(reg.refusals()[0].reason, Catch::Contains("run 'chmod go-w " + unsafe + "'"));
+    CHECK_THAT(reg.refusals()[0].reason, Catch::EndsWith("no module in it was loaded"));
+    // The safe directory's modules load; the copy in the unsafe one was never looked at.
+    REQUIRE(reg.find("testnotifier", TOCSIN_KIND_NOTIFIER) != nullptr);
+    CHECK(reg.find("testnotifier", TOCSIN_KIND_NOTIFIER)->path ==
+          plugin_path("tocsin_test_notifier.so"));
+
+    fs::permissions(unsafe, fs::perms(0755));
+    const Registry fixed = Registry::scan({unsafe});
+    CHECK(fixed.refusals().empty());
+    CHECK(fixed.find("testnotifier", TOCSIN_KIND_NOTIFIER) != nullptr);
+}
+
+TEST_CASE("registry loads nothing from a plugin directory owned by another user", "[registry]") {
+    if (::geteuid() != 0) {
+        WARN("skipped: giving a folder to another user needs root (CI runs this test as root)");
+        return;
+    }
+    TempDir dir;
+    const std::string foreign = dir.file("foreign");
+    fs::create_directory(foreign);
+    fs::copy_file(plugin_path("tocsin_test_notifier.so"), foreign + "/tocsin_test_notifier.so");
+    REQUIRE(::chown(foreign.c_str(), 65534, 65534) == 0);
+    const Registry reg = Registry::scan({foreign});
+    REQUIRE(reg.refusals().size() == 1);
+    CHECK_THAT(reg.refusals()[0].reason, Catch::Contains("owned by uid 65534"));
+    CHECK(reg.plugins().empty());
 }
