@@ -15,11 +15,9 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -73,12 +71,16 @@ def steady_state(system, kpis, warmup, steady):
     pids = system.pids()
     cpu1, evals1, t1 = h.cpu_seconds(pids), system.evaluations(), time.monotonic()
     evaluations = evals1 - evals0
+    cpu = cpu1 - cpu0
+    # /proc counts CPU in clock ticks (10 ms): a window too short to see one tick measured
+    # nothing, which must not read as "no CPU" (a ratio of 0 would meet every goal).
+    measured = cpu > 0
     return {
-        "cpu": cpu1 - cpu0,
+        "cpu": cpu,
         "seconds": t1 - t0,
         "evaluations": evaluations,
-        "cpu_per_1k": (cpu1 - cpu0) / evaluations * 1000 if evaluations > 0 else None,
-        "cpu_per_s": (cpu1 - cpu0) / (t1 - t0),
+        "cpu_per_1k": cpu / evaluations * 1000 if evaluations > 0 and measured else None,
+        "cpu_per_s": cpu / (t1 - t0) if measured else None,
         "rss": h.rss_bytes(pids),
         "processes": len(pids),
     }
@@ -86,13 +88,13 @@ def steady_state(system, kpis, warmup, steady):
 
 def run_one(kind, n, args, procs, rng):
     """One system at one N: check, start-up, steady state, flips. A dict of figures."""
-    workdir = tempfile.mkdtemp(prefix="compare-%s-%d-" % (kind, n))
-    kpis, receiver, system = h.KpiServer(n), h.Receiver(), None
-    try:
+    with h.run_context("compare-%s-%d-" % (kind, n), n, args.keep) as run:
+        workdir, kpis, receiver = run.workdir, run.kpis, run.receiver
         if kind == "tocsin":
             system = systems.Tocsin(procs, workdir, n, kpis, receiver, args.binary, args.plugins)
         else:
             system = systems.PromAm(procs, workdir, n, kpis, receiver, args.prom_groups)
+        run.system = system
         out = {"system": kind, "n": n, "check": system.check()}
         out["startup"] = system.start()
         out.update(steady_state(system, kpis, args.warmup, args.steady))
@@ -109,17 +111,6 @@ def run_one(kind, n, args, procs, rng):
             }
         )
         return out
-    except Exception:
-        print("  (logs kept in %s)" % workdir, flush=True)
-        workdir = None
-        raise
-    finally:
-        if system is not None:
-            system.stop()
-        kpis.stop()
-        receiver.stop()
-        if workdir is not None and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def describe(r):
@@ -130,7 +121,7 @@ def describe(r):
         % (
             r["check"] * 1000,
             r["startup"] * 1000,
-            r["cpu_per_s"],
+            r["cpu_per_s"] if r["cpu_per_s"] is not None else float("nan"),
             r["cpu_per_1k"] or float("nan"),
             r["evaluations"],
             r["seconds"],

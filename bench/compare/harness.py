@@ -11,15 +11,18 @@
 Every time is time.monotonic() in this one process, so "flip -> webhook" is one subtraction.
 """
 
+import contextlib
 import http.client
 import http.server
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -365,6 +368,35 @@ def wait_ready(checks, proc_list, timeout):
         if pending:
             time.sleep(0.005)
     return time.monotonic() - started
+
+
+class Run:
+    """What one system at one N runs against: a temp dir, the KPI server, the receiver."""
+
+    def __init__(self, prefix, n):
+        self.workdir = tempfile.mkdtemp(prefix=prefix)
+        self.kpis, self.receiver, self.system = KpiServer(n), Receiver(), None
+
+
+@contextlib.contextmanager
+def run_context(prefix, n, keep):
+    """A Run whose system, servers and temp dir are stopped and removed however the run ends;
+    the dir (with the systems' logs) is kept when the run failed or `keep` is set."""
+    run = Run(prefix, n)
+    failed = False
+    try:
+        yield run
+    except BaseException:
+        failed = True
+        print("  (logs kept in %s)" % run.workdir, flush=True)
+        raise
+    finally:
+        if run.system is not None:
+            run.system.stop()
+        run.kpis.stop()
+        run.receiver.stop()
+        if not failed and not keep:
+            shutil.rmtree(run.workdir, ignore_errors=True)
 
 
 def flips(kpis, receiver, count, n, timeout, rng):

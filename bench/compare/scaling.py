@@ -18,11 +18,9 @@ import http.client
 import os
 import random
 import shlex
-import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -59,10 +57,10 @@ def push_latency(system, receiver, count, timeout):
 
 
 def run_one(n, args, procs, rng):
-    workdir = tempfile.mkdtemp(prefix="compare-scaling-%d-" % n)
-    kpis, receiver, system = h.KpiServer(n), h.Receiver(), None
-    try:
-        system = systems.Tocsin(procs, workdir, n, kpis, receiver, args.binary, args.plugins, wrap=args.wrap)
+    with h.run_context("compare-scaling-%d-" % n, n, args.keep) as run:
+        kpis, receiver = run.kpis, run.receiver
+        system = systems.Tocsin(procs, run.workdir, n, kpis, receiver, args.binary, args.plugins, wrap=args.wrap)
+        run.system = system
         out = {"n": n, "check": system.check(), "startup": system.start()}
         before = h.histogram_buckets(system.metrics(), "tocsin_engine_step_duration_seconds")
         out.update(compare.steady_state(system, kpis, args.warmup, args.steady))
@@ -78,17 +76,6 @@ def run_one(n, args, procs, rng):
         out["push_median"] = statistics.median(pushes) if pushes else None
         out["push_p99"] = h.percentile(pushes, 99) if pushes else None
         return out
-    except Exception:
-        print("  (logs kept in %s)" % workdir, flush=True)
-        workdir = None
-        raise
-    finally:
-        if system is not None:
-            system.stop()
-        kpis.stop()
-        receiver.stop()
-        if workdir is not None and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def ms(v):
@@ -141,7 +128,7 @@ def main():
                 r["n"],
                 ms(r["check"]),
                 ms(r["startup"]),
-                r["cpu_per_s"],
+                r["cpu_per_s"] if r["cpu_per_s"] is not None else float("nan"),
                 r["cpu_per_1k"] or float("nan"),
                 r["evaluations"] / r["seconds"],
                 r["rss"] / 2**20,
