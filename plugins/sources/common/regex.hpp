@@ -5,7 +5,8 @@
 // selectors (selector.cpp). std::regex (libstdc++) backtracks without limit and recurses per
 // character, so `(a|a)*b` could hang the event loop and a long label value could exhaust the
 // stack (found by tests/fuzz). Boost.Regex matches without recursion and gives up when a match
-// takes more than a fixed amount of work; that is counted and read as "no match".
+// takes more than a fixed amount of work; that is counted, and callers treat the matcher as
+// not holding (for `=~` and `!~` alike: a silence never hides an alert because of it).
 //
 // Header without Boost: boost/regex.hpp is heavy and stays in regex.cpp.
 
