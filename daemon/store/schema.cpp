@@ -112,8 +112,9 @@ ALTER TABLE alert_instances ADD COLUMN ack_at_ms INTEGER;
 ALTER TABLE alert_instances ADD COLUMN ack_until_ms INTEGER;
 )sql"},
     // v5: scheduled KPI reports and flapping notices (new outbox kinds), silences (kept after
-    // they end, for audit)
-    // and notifications held back by grouping or quiet hours until their batch goes out.
+    // they end, for audit) and notifications held back by grouping or quiet hours until their
+    // batch goes out. Each migration spells out its tables in full: it must keep meaning what it
+    // meant when it shipped, so it never shares text with a later one.
     Migration{5, R"sql(
 CREATE TABLE outbox_v5 (
     id              TEXT PRIMARY KEY,
