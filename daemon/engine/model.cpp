@@ -64,4 +64,15 @@ bool RuleSet::uses_lua() const {
                rules.begin(), rules.end(), [&](const RuleDef& r) { return r.lua || templated(r); });
 }
 
+void RuleSet::shrink_to_fit() {
+    kpis.shrink_to_fit();
+    rules.shrink_to_fit();
+    policies.shrink_to_fit();
+    calendars.shrink_to_fit();
+    reports.shrink_to_fit();
+    for (auto& k : kpis) {
+        k.params.shrink_to_fit();
+    }
+}
+
 }  // namespace tocsin::engine

@@ -325,6 +325,9 @@ struct RuleSet {
     [[nodiscard]] const ReportDef* find_report(const std::string& name) const;
     /// Whether any KPI or rule uses Lua (the engine then creates its sandbox).
     [[nodiscard]] bool uses_lua() const;
+    /// Gives back the spare capacity the loader's vectors grew (up to 60% of the rules' and
+    /// KPIs' size: a 10,000-rule set kept ~8 MB unused for the daemon's lifetime).
+    void shrink_to_fit();
 };
 
 /// A whole loaded configuration: what `tocsin check` validates and a reload swaps in.
