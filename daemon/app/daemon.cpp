@@ -950,10 +950,11 @@ void Daemon::arm_engine_timer() {
 int run_daemon(const RunOptions& options) {
     // glibc gives each thread that allocates its own arena (up to 8 per core), and each keeps
     // the pages freed in it: with 10 threads that was ~70 MB of a 200 MB RSS at 10,000 rules
-    // (bench/README.md, "Profile"). Two arenas are plenty for one loop, a store thread and
-    // plugin workers that mostly wait on I/O. MALLOC_ARENA_MAX in the environment still wins.
+    // (bench/README.md, "Profile"). One arena is enough for one loop, a store thread and
+    // plugin workers that mostly wait on I/O, and a second one kept ~10 MB of freed pages of
+    // its own at 10,000 rules. MALLOC_ARENA_MAX in the environment still wins.
     if (std::getenv("MALLOC_ARENA_MAX") == nullptr) {
-        ::mallopt(M_ARENA_MAX, 2);
+        ::mallopt(M_ARENA_MAX, 1);
     }
     try {
         Daemon daemon(options);
