@@ -152,6 +152,44 @@ struct LuaModule {
     LuaCode code;  // the whole file as one chunk (loc is line 1, col 1)
 };
 
+/// An optional value kept on the heap: `std::optional`'s interface for members that most items
+/// leave unset (a rule's Lua is ~200 bytes inline; 10,000 threshold rules paid 2 MB for none).
+/// Copies are deep; the value's address stays put while the owner moves.
+template <class T>
+class Boxed {
+public:
+    Boxed() = default;
+    Boxed(std::nullopt_t) {}  // NOLINT(google-explicit-constructor): optional's interface
+    Boxed(T value)            // NOLINT(google-explicit-constructor)
+        : value_(std::make_unique<T>(std::move(value))) {}
+    Boxed(std::optional<T> value) {  // NOLINT(google-explicit-constructor)
+        if (value) {
+            value_ = std::make_unique<T>(std::move(*value));
+        }
+    }
+    Boxed(const Boxed& other) : value_(other ? std::make_unique<T>(*other) : nullptr) {}
+    Boxed(Boxed&&) noexcept = default;
+    Boxed& operator=(const Boxed& other) {
+        if (this != &other) {
+            value_ = other ? std::make_unique<T>(*other) : nullptr;
+        }
+        return *this;
+    }
+    Boxed& operator=(Boxed&&) noexcept = default;
+    ~Boxed() = default;
+
+    [[nodiscard]] bool has_value() const { return value_ != nullptr; }
+    explicit operator bool() const { return has_value(); }
+    T& operator*() { return *value_; }
+    const T& operator*() const { return *value_; }
+    T* operator->() { return value_.get(); }
+    const T* operator->() const { return value_.get(); }
+    void reset() { value_.reset(); }
+
+private:
+    std::unique_ptr<T> value_;
+};
+
 /// How a KPI is displayed in messages.
 enum class Unit { None, Percent, Ratio, Money, Count, Seconds };
 
@@ -165,7 +203,7 @@ struct KpiDef {
     std::optional<double> target;
     std::string description;
     std::vector<RawEntry> params;  // the source plugin's per-KPI keys (query, pointer, ...)
-    std::optional<LuaCode> lua;    // a derived KPI: computed from other KPIs, no source
+    Boxed<LuaCode> lua;            // a derived KPI: computed from other KPIs, no source
     /// How long samples are kept in engine memory for the history helpers (`history:`). Kept
     /// only when some Lua uses a history helper on this KPI, or `history:` is written.
     Duration history{kDefaultHistory};
@@ -232,9 +270,9 @@ struct RuleDef {
     Template runbook;
     std::string policy;  // empty: routes, then default_policy
     SourceLoc policy_loc;
-    std::optional<LuaCode> lua;        // a Lua condition instead of a threshold
-    std::optional<Flapping> flapping;  // flap detection; off when unset
-    SourceLoc loc;                     // position of `alert:`
+    Boxed<LuaCode> lua;        // a Lua condition instead of a threshold
+    Boxed<Flapping> flapping;  // flap detection; off when unset
+    SourceLoc loc;             // position of `alert:`
 };
 
 /// What happens to a notification that falls in quiet hours (DESIGN.md §5).
