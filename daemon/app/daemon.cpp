@@ -865,7 +865,7 @@ void Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out)
     for (const auto& e : out.rule_errors) {
         log::error("rule '" + e.item + "'",
                    "{}:{}:{}: {}: Lua: {}{}",
-                   e.where.file,
+                   e.where.file.str(),
                    e.where.line,
                    e.where.col,
                    e.path,

@@ -45,7 +45,7 @@ std::set<std::string> failing_items(const engine::Engine& engine) {
 json::object error_json(const RuleErrorRecord& r, bool active) {
     return json::object{{"message", r.error.message},
                         {"path", r.error.path},
-                        {"file", r.error.where.file},
+                        {"file", r.error.where.file.str()},
                         {"line", r.error.where.line},
                         {"col", r.error.where.col},
                         {"where",
@@ -123,7 +123,7 @@ public:
             o["kind"] = rule.lua ? "lua" : "threshold";
             o["builtin"] = i >= user_rules;
             if (rule.loc.line > 0) {
-                o["file"] = rule.loc.file;
+                o["file"] = rule.loc.file.str();
                 o["line"] = rule.loc.line;
             } else {
                 o["file"] = nullptr;

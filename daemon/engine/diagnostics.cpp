@@ -4,10 +4,32 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <mutex>
 #include <numeric>
+#include <unordered_set>
 
 namespace tocsin::engine {
 namespace {
+
+/// The interned names: a node set, so each name's address never changes. Names are few (the
+/// files of configurations and tests) and never dropped.
+struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const {
+        return std::hash<std::string_view>{}(name);
+    }
+};
+
+const std::string* intern(std::string_view name) {
+    static std::mutex mutex;
+    static std::unordered_set<std::string, NameHash, std::equal_to<>> names;
+    const std::lock_guard lock(mutex);
+    auto it = names.find(name);
+    if (it == names.end()) {
+        it = names.emplace(name).first;
+    }
+    return &*it;
+}
 
 const char* severity_name(DiagSeverity s) {
     return s == DiagSeverity::Error ? "error" : "warning";
@@ -21,12 +43,22 @@ std::string plural(int n, const char* word) {
     return out;
 }
 
+}  // namespace
+
+const std::string FileName::kEmpty;
+
+FileName::FileName(const std::string& name) : FileName(std::string_view(name)) {}
+FileName::FileName(const char* name) : FileName(std::string_view(name)) {}
+FileName::FileName(std::string_view name) : name_(name.empty() ? &kEmpty : intern(name)) {}
+
+namespace {
+
 std::string location(const SourceLoc& loc) {
     if (loc.file.empty()) {
         return "tocsin";
     }
     if (loc.line <= 0) {
-        return loc.file;
+        return loc.file.str();
     }
     return loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(std::max(loc.col, 1));
 }
@@ -190,7 +222,7 @@ std::string Diagnostics::render_json() const {
     boost::json::array out;
     for (const std::size_t i : sorted_order(items_)) {
         const Diagnostic& d = items_[i];
-        out.push_back(boost::json::object{{"file", d.loc.file},
+        out.push_back(boost::json::object{{"file", d.loc.file.str()},
                                           {"line", d.loc.line},
                                           {"col", d.loc.col},
                                           {"severity", severity_name(d.severity)},

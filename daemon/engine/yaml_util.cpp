@@ -72,7 +72,7 @@ std::optional<std::string> read_text_file(const std::string& path, std::string& 
 }
 
 Reader::Reader(std::string file, std::string base_dir, Diagnostics& diags, const EnvLookup* env)
-    : file_(std::move(file)), base_dir_(std::move(base_dir)), diags_(diags), env_(env) {}
+    : file_(file), base_dir_(std::move(base_dir)), diags_(diags), env_(env) {}
 
 std::optional<YAML::Node> Reader::load(const std::string& text) {
     diags_.sources().add(file_, text);

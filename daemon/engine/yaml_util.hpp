@@ -46,7 +46,7 @@ public:
     /// mark and gives nullopt. An empty document gives a Null node.
     std::optional<YAML::Node> load(const std::string& text);
 
-    [[nodiscard]] const std::string& file() const { return file_; }
+    [[nodiscard]] const std::string& file() const { return file_.str(); }
     Diagnostics& diags() { return diags_; }
     [[nodiscard]] SourceLoc loc(const YAML::Node& node) const;
     /// Where a scalar's content starts: after an opening quote, or on the first line of a `|`/`>`
@@ -103,7 +103,7 @@ private:
                                  const SourceLoc& loc,
                                  const std::string& path);
 
-    std::string file_;
+    FileName file_;  // interned: every position of the file shares it
     std::string base_dir_;
     Diagnostics& diags_;
     const EnvLookup* env_;
