@@ -27,7 +27,7 @@ using engine::RawValue;
 struct CheckFile {
     engine::PluginInstanceConfig instance;
     std::vector<engine::KpiDef> kpis;
-    std::optional<YAML::Node> notification;
+    std::optional<yaml::Node> notification;
     engine::SourceLoc notification_loc;
     bool has_kpis = false;
 };
@@ -40,7 +40,7 @@ std::int64_t unix_ms_now() {
 
 /// A YAML node as JSON: maps and lists as they are, quoted scalars as strings, plain scalars as
 /// null/bool/number where they read as one (YAML 1.2 core schema), else as strings.
-boost::json::value to_json(const YAML::Node& node) {
+boost::json::value to_json(const yaml::Node& node) {
     if (node.IsMap()) {
         boost::json::object object;
         for (const auto& item : node) {
@@ -98,7 +98,7 @@ std::string test_notification(const std::string& receiver) {
 
 /// Reads FILE into `out`; problems go to the reader's diagnostics.
 void read_check_file(yaml::Reader& reader,
-                     const YAML::Node& root,
+                     const yaml::Node& root,
                      const plugin_host::PluginInfo& info,
                      const std::string& kind_word,
                      CheckFile& out) {

@@ -365,7 +365,7 @@ void parse_entries(Reader& r, const Field& f, const std::string& path, Parse par
 }
 
 std::optional<CalendarRule> parse_item(Reader& r,
-                                       const YAML::Node& node,
+                                       const yaml::Node& node,
                                        const SourceLoc& loc,
                                        const std::string& path) {
     auto fields = r.fields(node, loc, path);

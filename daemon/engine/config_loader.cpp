@@ -60,7 +60,7 @@ public:
     /// config path was), each with its position in tocsin.yaml.
     std::vector<Pattern> patterns;
 
-    void parse(const YAML::Node& root) {
+    void parse(const yaml::Node& root) {
         const SourceLoc top{r_.file(), 1, 1};
         auto fields = r_.fields(root, top, "");
         if (!fields) {

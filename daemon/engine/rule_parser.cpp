@@ -368,7 +368,7 @@ std::string show_number(double v) {
 }
 
 std::optional<RuleDef> parse_rule(Reader& r,
-                                  const YAML::Node& item,
+                                  const yaml::Node& item,
                                   const SourceLoc& loc,
                                   int index) {
     std::string path = "rule #" + std::to_string(index);

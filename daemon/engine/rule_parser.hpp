@@ -14,7 +14,7 @@ namespace tocsin::engine::detail {
 /// Returns nullopt when the rule has no usable name; every other problem is reported and the rule
 /// is still returned, so later checks (duplicates, KPI references) see it.
 std::optional<RuleDef> parse_rule(yaml::Reader& reader,
-                                  const YAML::Node& item,
+                                  const yaml::Node& item,
                                   const SourceLoc& loc,
                                   int index);
 

@@ -68,7 +68,7 @@ public:
     std::optional<TestFile> run(int& cases_seen);
 
 private:
-    std::optional<Duration> when(const YAML::Node& node,
+    std::optional<Duration> when(const yaml::Node& node,
                                  const SourceLoc& loc,
                                  const std::string& path);
     std::optional<Duration> when(const Field& f, const std::string& path) {
@@ -86,7 +86,7 @@ private:
 
     void parse_routes(const Field& f, Config& config);
     std::vector<std::string> expand_rule_files(const Field& f);
-    void parse_case(const YAML::Node& item,
+    void parse_case(const yaml::Node& item,
                     const SourceLoc& loc,
                     const std::string& path,
                     TestFile& file);
@@ -111,7 +111,7 @@ private:
     const RuleSet* rules_ = nullptr;  // null when the rule files did not load
 };
 
-std::optional<Duration> Parser::when(const YAML::Node& node,
+std::optional<Duration> Parser::when(const yaml::Node& node,
                                      const SourceLoc& loc,
                                      const std::string& path) {
     const auto s = r_.scalar(node, loc, path, "a duration or a time");
@@ -155,7 +155,7 @@ std::vector<std::pair<std::string, SourceLoc>> Parser::names(const Field& f,
         }
         return out;
     }
-    each_item(f, path, [&](const YAML::Node& item, const SourceLoc& loc, int /*index*/) {
+    each_item(f, path, [&](const yaml::Node& item, const SourceLoc& loc, int /*index*/) {
         if (auto s = r_.scalar(item, loc, path, "a string")) {
             out.emplace_back(s->text, loc);
         }
@@ -184,7 +184,7 @@ void Parser::each_map(const Field& f,
                       const std::string& path,
                       const std::vector<std::string>& keys,
                       Fn fn) {
-    each_item(f, path, [&](const YAML::Node& item, const SourceLoc& loc, int index) {
+    each_item(f, path, [&](const yaml::Node& item, const SourceLoc& loc, int index) {
         const std::string item_path = path + " #" + std::to_string(index);
         const auto fields = r_.fields(item, loc, item_path);
         if (!fields) {
@@ -506,7 +506,7 @@ void Parser::parse_expect(const std::vector<Field>& fields,
     }
 }
 
-void Parser::parse_case(const YAML::Node& item,
+void Parser::parse_case(const yaml::Node& item,
                         const SourceLoc& loc,
                         const std::string& path,
                         TestFile& file) {
@@ -677,7 +677,7 @@ std::optional<TestFile> Parser::run(int& cases_seen) {
     }
     for (const Field& f : *fields) {
         if (f.key == "tests") {
-            each_item(f, "tests", [&](const YAML::Node& item, const SourceLoc& loc, int index) {
+            each_item(f, "tests", [&](const yaml::Node& item, const SourceLoc& loc, int index) {
                 ++cases_seen;
                 parse_case(item, loc, "tests #" + std::to_string(index), file);
             });

@@ -1,5 +1,7 @@
 #include "engine/yaml_util.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -23,7 +25,7 @@ bool is_quote(char c) {
 }
 
 // yaml-cpp gives quoted scalars the non-specific tag "!" and plain ones "?".
-bool is_quoted(const YAML::Node& node) {
+bool is_quoted(const yaml::Node& node) {
     return node.Tag() == "!";
 }
 
@@ -74,10 +76,13 @@ std::optional<std::string> read_text_file(const std::string& path, std::string& 
 Reader::Reader(std::string file, std::string base_dir, Diagnostics& diags, const EnvLookup* env)
     : file_(file), base_dir_(std::move(base_dir)), diags_(diags), env_(env) {}
 
-std::optional<YAML::Node> Reader::load(const std::string& text) {
+std::optional<yaml::Node> Reader::load(const std::string& text) {
     diags_.sources().add(file_, text);
+    if (auto fast = parse_fast(text)) {
+        return fast;
+    }
     try {
-        return YAML::Load(text);
+        return from_yaml_cpp(YAML::Load(text));
     } catch (const YAML::ParserException& e) {
         diags_.error(
             SourceLoc{file_, e.mark.line + 1, e.mark.column + 1},
@@ -89,15 +94,15 @@ std::optional<YAML::Node> Reader::load(const std::string& text) {
     return std::nullopt;
 }
 
-SourceLoc Reader::loc(const YAML::Node& node) const {
-    const YAML::Mark mark = node.Mark();
+SourceLoc Reader::loc(const yaml::Node& node) const {
+    const yaml::Mark mark = node.Mark();
     if (mark.is_null() || mark.line < 0) {
         return SourceLoc{file_, 0, 0};
     }
     return SourceLoc{file_, mark.line + 1, mark.column + 1};
 }
 
-SourceLoc Reader::text_loc(const YAML::Node& node, const SourceLoc& fallback) const {
+SourceLoc Reader::text_loc(const yaml::Node& node, const SourceLoc& fallback) const {
     SourceLoc at = loc(node);
     if (at.line == 0 || !node.IsScalar()) {
         return fallback;
@@ -134,22 +139,22 @@ void Reader::warning(const SourceLoc& loc, const std::string& path, std::string 
     diags_.warning(loc, path, std::move(message));
 }
 
-std::string Reader::describe(const YAML::Node& node) const {
+std::string Reader::describe(const yaml::Node& node) const {
     switch (node.Type()) {
-        case YAML::NodeType::Map:
+        case yaml::NodeType::Map:
             return "a map";
-        case YAML::NodeType::Sequence:
+        case yaml::NodeType::Sequence:
             return "a list";
-        case YAML::NodeType::Scalar:
+        case yaml::NodeType::Scalar:
             return "'" + node.Scalar() + "'";
-        case YAML::NodeType::Null:
-        case YAML::NodeType::Undefined:
+        case yaml::NodeType::Null:
+        case yaml::NodeType::Undefined:
             break;
     }
     return "nothing";
 }
 
-std::optional<std::vector<Field>> Reader::fields(const YAML::Node& node,
+std::optional<std::vector<Field>> Reader::fields(const yaml::Node& node,
                                                  const SourceLoc& at,
                                                  const std::string& path) {
     std::vector<Field> out;
@@ -198,7 +203,7 @@ void Reader::check_keys(const std::vector<Field>& fields,
     }
 }
 
-std::optional<Scalar> Reader::scalar(const YAML::Node& node,
+std::optional<Scalar> Reader::scalar(const yaml::Node& node,
                                      const SourceLoc& at,
                                      const std::string& path,
                                      std::string_view expected) {
@@ -217,7 +222,7 @@ std::optional<std::string> Reader::string(const Field& f, const std::string& pat
     return std::move(s->text);
 }
 
-std::optional<double> Reader::number(const YAML::Node& node,
+std::optional<double> Reader::number(const yaml::Node& node,
                                      const SourceLoc& at,
                                      const std::string& path) {
     const auto s = scalar(node, at, path, "a number");
@@ -300,11 +305,11 @@ std::optional<std::vector<Reader::ListItem>> Reader::string_items(const Field& f
     return out;
 }
 
-RawValue Reader::raw(const YAML::Node& node, const SourceLoc& at, const std::string& path) {
+RawValue Reader::raw(const yaml::Node& node, const SourceLoc& at, const std::string& path) {
     RawValue v;
     v.loc = at;
     switch (node.Type()) {
-        case YAML::NodeType::Scalar: {
+        case yaml::NodeType::Scalar: {
             v.kind = RawValue::Kind::Scalar;
             v.quoted = is_quoted(node);
             if (auto s = expand(node.Scalar(), node, at, path)) {
@@ -313,13 +318,13 @@ RawValue Reader::raw(const YAML::Node& node, const SourceLoc& at, const std::str
             }
             break;
         }
-        case YAML::NodeType::Sequence:
+        case yaml::NodeType::Sequence:
             v.kind = RawValue::Kind::List;
             for (const auto& item : node) {
                 v.items.push_back(raw(item, item.IsNull() ? at : loc(item), path));
             }
             break;
-        case YAML::NodeType::Map:
+        case yaml::NodeType::Map:
             v.kind = RawValue::Kind::Map;
             if (auto fs = fields(node, at, path)) {
                 for (Field& f : *fs) {
@@ -331,15 +336,15 @@ RawValue Reader::raw(const YAML::Node& node, const SourceLoc& at, const std::str
                 }
             }
             break;
-        case YAML::NodeType::Null:
-        case YAML::NodeType::Undefined:
+        case yaml::NodeType::Null:
+        case yaml::NodeType::Undefined:
             break;
     }
     return v;
 }
 
 std::optional<Scalar> Reader::expand(const std::string& text,
-                                     const YAML::Node& node,
+                                     const yaml::Node& node,
                                      const SourceLoc& at,
                                      const std::string& path) {
     Scalar out;

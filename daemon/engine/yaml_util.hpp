@@ -4,8 +4,7 @@
 #include "engine/loader.hpp"
 #include "engine/model.hpp"
 #include "engine/time.hpp"
-
-#include <yaml-cpp/yaml.h>
+#include "engine/yaml_node.hpp"
 
 #include <optional>
 #include <string>
@@ -21,7 +20,7 @@ namespace tocsin::engine::yaml {
 struct Field {
     std::string key;
     SourceLoc key_loc;
-    YAML::Node node;  // the value
+    yaml::Node node;  // the value
     SourceLoc loc;    // the value's position; the key's when the value is empty
 };
 
@@ -44,21 +43,21 @@ public:
 
     /// Registers `text` with the source cache and parses it; a syntax error is reported at its
     /// mark and gives nullopt. An empty document gives a Null node.
-    std::optional<YAML::Node> load(const std::string& text);
+    std::optional<yaml::Node> load(const std::string& text);
 
     [[nodiscard]] const std::string& file() const { return file_.str(); }
     Diagnostics& diags() { return diags_; }
-    [[nodiscard]] SourceLoc loc(const YAML::Node& node) const;
+    [[nodiscard]] SourceLoc loc(const yaml::Node& node) const;
     /// Where a scalar's content starts: after an opening quote, or on the first line of a `|`/`>`
     /// block. Templates use it to point at the exact column of an expression.
-    [[nodiscard]] SourceLoc text_loc(const YAML::Node& node, const SourceLoc& fallback) const;
+    [[nodiscard]] SourceLoc text_loc(const yaml::Node& node, const SourceLoc& fallback) const;
 
     void error(const SourceLoc& loc, const std::string& path, std::string message);
     void warning(const SourceLoc& loc, const std::string& path, std::string message);
 
     /// The keys of a map in file order, or nullopt (reported) when `node` is not a map. A Null node
     /// gives an empty list. Duplicate keys are reported.
-    std::optional<std::vector<Field>> fields(const YAML::Node& node,
+    std::optional<std::vector<Field>> fields(const yaml::Node& node,
                                              const SourceLoc& loc,
                                              const std::string& path);
     /// Reports each key not in `allowed`, with "did you mean" and the allowed list.
@@ -66,7 +65,7 @@ public:
                     const std::vector<std::string>& allowed,
                     const std::string& path);
 
-    std::optional<Scalar> scalar(const YAML::Node& node,
+    std::optional<Scalar> scalar(const yaml::Node& node,
                                  const SourceLoc& loc,
                                  const std::string& path,
                                  std::string_view expected);
@@ -74,7 +73,7 @@ public:
     /// A string taken as written, never expanded: for names (policies, labels, time zones), which
     /// are not secrets and appear in messages.
     std::optional<std::string> literal(const Field& f, const std::string& path);
-    std::optional<double> number(const YAML::Node& node,
+    std::optional<double> number(const yaml::Node& node,
                                  const SourceLoc& loc,
                                  const std::string& path);
     std::optional<double> number(const Field& f, const std::string& path) {
@@ -92,14 +91,14 @@ public:
     /// The same, also keeping what messages may quote (for lists that may hold secrets).
     std::optional<std::vector<ListItem>> string_items(const Field& f, const std::string& path);
     /// The value kept as written (after expansion) for the plugin host to check.
-    RawValue raw(const YAML::Node& node, const SourceLoc& loc, const std::string& path);
+    RawValue raw(const yaml::Node& node, const SourceLoc& loc, const std::string& path);
 
     /// "a map", "a list", "nothing" or the quoted scalar; used in "expected X, got Y".
-    [[nodiscard]] std::string describe(const YAML::Node& node) const;
+    [[nodiscard]] std::string describe(const yaml::Node& node) const;
 
 private:
     std::optional<Scalar> expand(const std::string& text,
-                                 const YAML::Node& node,
+                                 const yaml::Node& node,
                                  const SourceLoc& loc,
                                  const std::string& path);
 
