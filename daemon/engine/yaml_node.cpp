@@ -5,8 +5,16 @@
 namespace tocsin::engine::yaml {
 namespace {
 
+// yaml-cpp shares an aliased node; the copy writes it out at every alias, so nested aliases (or
+// an alias inside its own anchor) could grow without end. Config files are far below these.
+constexpr std::size_t kMaxNodes = 2'000'000;
+constexpr int kMaxDepth = 1'000;
+
 /// Appends a copy of `node` (and its children) to `doc`; returns its index.
-std::uint32_t copy_node(const YAML::Node& node, Document& doc) {
+std::uint32_t copy_node(const YAML::Node& node, Document& doc, int depth) {
+    if (doc.nodes.size() >= kMaxNodes || depth > kMaxDepth) {
+        throw TooLarge{};
+    }
     const auto index = static_cast<std::uint32_t>(doc.nodes.size());
     doc.nodes.emplace_back();
     {
@@ -47,13 +55,13 @@ std::uint32_t copy_node(const YAML::Node& node, Document& doc) {
     };
     if (type == NodeType::Sequence) {
         for (const auto& item : node) {
-            link(copy_node(item, doc));
+            link(copy_node(item, doc, depth + 1));
             ++doc.nodes[index].count;
         }
     } else if (type == NodeType::Map) {
         for (const auto& kv : node) {
-            link(copy_node(kv.first, doc));
-            link(copy_node(kv.second, doc));
+            link(copy_node(kv.first, doc, depth + 1));
+            link(copy_node(kv.second, doc, depth + 1));
             ++doc.nodes[index].count;
         }
     }
@@ -126,7 +134,7 @@ Node::const_iterator& Node::const_iterator::operator++() {
 
 Node from_yaml_cpp(const YAML::Node& root) {
     auto doc = std::make_shared<Document>();
-    copy_node(root, *doc);
+    copy_node(root, *doc, 0);
     const NodeData* data = &doc->nodes.front();
     return {std::move(doc), data};
 }

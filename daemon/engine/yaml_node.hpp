@@ -118,6 +118,9 @@ private:
     IteratorValue value_;
 };
 
+/// Thrown by from_yaml_cpp when aliases expand a tree past 2,000,000 nodes or 1,000 levels.
+struct TooLarge {};
+
 /// Copies a yaml-cpp tree into a Document (the fallback path).
 [[nodiscard]] Node from_yaml_cpp(const YAML::Node& root);
 

@@ -90,6 +90,11 @@ std::optional<yaml::Node> Reader::load(const std::string& text) {
             "invalid YAML: " + e.msg + "; check the indentation, colons and brackets here");
     } catch (const YAML::Exception& e) {
         diags_.error(SourceLoc{file_, 0, 0}, "", std::string("invalid YAML: ") + e.what());
+    } catch (const TooLarge&) {
+        diags_.error(SourceLoc{file_, 0, 0},
+                     "",
+                     "invalid YAML: its aliases expand to more than 2,000,000 values or 1,000 "
+                     "levels; write the values out instead of repeating aliases");
     }
     return std::nullopt;
 }

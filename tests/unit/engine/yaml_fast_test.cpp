@@ -1,4 +1,5 @@
 #include "engine/yaml_node.hpp"
+#include "engine/yaml_util.hpp"
 
 #include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
@@ -187,6 +188,30 @@ TEST_CASE("the fast YAML parser reads the shipped and documented files as yaml-c
     INFO(accepted << " of " << files << " files accepted");
     CHECK(files > 20);
     CHECK(accepted * 2 > files);  // most real files keep to the subset
+}
+
+TEST_CASE("aliases that expand without end are refused, not copied", "[yaml]") {
+    // Ten levels of ten aliases each: 10^10 values once written out.
+    std::string text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i <= 10; ++i) {
+        const std::string prev = "*l" + std::to_string(i - 1);
+        text += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+        for (int j = 0; j < 10; ++j) {
+            text += (j == 0 ? "" : ", ") + prev;
+        }
+        text += "]\n";
+    }
+    CHECK_FALSE(yaml::parse_fast(text).has_value());
+    CHECK_THROWS_AS(yaml::from_yaml_cpp(YAML::Load(text)), yaml::TooLarge);
+    tocsin::engine::Diagnostics diags;
+    yaml::Reader reader("aliases.yaml", "/", diags, nullptr);
+    CHECK_FALSE(reader.load(text).has_value());
+    REQUIRE(diags.error_count() == 1);
+    CHECK_THAT(diags.all()[0].message, Catch::StartsWith("invalid YAML: its aliases expand"));
+    // A few aliases are copied out as values.
+    const auto small = yaml::from_yaml_cpp(YAML::Load("a: &v [1, 2]\nb: *v\n"));
+    CHECK(small["b"].size() == 2);
+    CHECK(small["b"][1].Scalar() == "2");
 }
 
 TEST_CASE("the fast YAML parser reads a large generated rule file as yaml-cpp does", "[yaml]") {
