@@ -7,7 +7,7 @@
 // only forms whose meaning it knows exactly and gives up (nullopt) on anything else, so the
 // caller can hand the text to yaml-cpp: anchors, aliases, tags, directives, document markers,
 // `?` keys, `>` blocks, plain scalars over several lines, quoted scalars or flow collections over
-// several lines, tabs, non-ASCII text and every syntax error. tests/unit/engine/yaml_fast_test.cpp
+// several lines, tabs, malformed UTF-8 and every syntax error. tests/unit/engine/yaml_fast_test.cpp
 // checks that every tree it builds equals yaml-cpp's, positions included.
 namespace tocsin::engine::yaml {
 namespace {
@@ -55,13 +55,54 @@ public:
 private:
     static constexpr std::size_t kNpos = std::string_view::npos;
 
-    void split_lines() {
-        for (const char c : text_) {
-            const auto u = static_cast<unsigned char>(c);
-            if (u >= 0x80U || u == 0x7FU || (u < 0x20U && c != '\n')) {
-                throw GiveUp{};  // tabs, CR, control characters, non-ASCII
+    /// Gives up on tabs, CR, control characters, malformed UTF-8, and the code points YAML
+    /// may read as a byte order mark or a line break (U+FEFF, U+0085, U+2028, U+2029). yaml-cpp
+    /// counts columns in bytes, as this parser does.
+    void check_characters() const {
+        const auto byte = [&](std::size_t i) {
+            return i < text_.size() ? static_cast<unsigned char>(text_[i]) : 0U;
+        };
+        for (std::size_t i = 0; i < text_.size();) {
+            const unsigned u = byte(i);
+            if (u < 0x80U) {
+                if (u == 0x7FU || (u < 0x20U && u != '\n')) {
+                    throw GiveUp{};
+                }
+                ++i;
+                continue;
             }
+            std::size_t n = 0;
+            std::uint32_t cp = 0;
+            if (u >= 0xC2U && u <= 0xDFU) {
+                n = 1;
+                cp = u & 0x1FU;
+            } else if (u >= 0xE0U && u <= 0xEFU) {
+                n = 2;
+                cp = u & 0x0FU;
+            } else if (u >= 0xF0U && u <= 0xF4U) {
+                n = 3;
+                cp = u & 0x07U;
+            } else {
+                throw GiveUp{};
+            }
+            for (std::size_t k = 1; k <= n; ++k) {
+                const unsigned c = byte(i + k);
+                if ((c & 0xC0U) != 0x80U) {
+                    throw GiveUp{};
+                }
+                cp = (cp << 6U) | (c & 0x3FU);
+            }
+            const bool overlong = (n == 2 && cp < 0x800U) || (n == 3 && cp < 0x10000U);
+            if (overlong || cp > 0x10FFFFU || (cp >= 0xD800U && cp <= 0xDFFFU) || cp == 0xFEFFU ||
+                cp == 0x85U || cp == 0x2028U || cp == 0x2029U) {
+                throw GiveUp{};
+            }
+            i += n + 1;
         }
+    }
+
+    void split_lines() {
+        check_characters();
         std::size_t at = 0;
         while (at < text_.size()) {
             Line l;

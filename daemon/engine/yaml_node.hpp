@@ -126,7 +126,7 @@ struct TooLarge {};
 
 /// Parses `text` with our own parser when it keeps to the subset it reads exactly as yaml-cpp
 /// does (block maps and lists, flow maps and lists on one line, plain and quoted scalars on one
-/// line, `|` blocks, comments; ASCII only); nullopt for anything else, syntax errors included.
+/// line, `|` blocks, comments; UTF-8); nullopt for anything else, syntax errors included.
 [[nodiscard]] std::optional<Node> parse_fast(std::string_view text);
 
 }  // namespace tocsin::engine::yaml

@@ -103,6 +103,7 @@ TEST_CASE("the fast YAML parser reads the common forms as yaml-cpp does", "[yaml
         "deep:\n    a:\n          b: 1\n    c: 2\n",
         "a: b:c\nd: e#f\n",
         "x: [a , b ,c]\ny: { a : b }\n",
+        "caf\xc3\xa9: { x: \xc3\xa9\xc3\xa9, y: '\xe2\x82\xac' }\nb: \xf0\x9f\x94\xa5 # \xc3\xa9\n",
     };
     for (const auto& text : texts) {
         INFO(text);
@@ -125,7 +126,10 @@ TEST_CASE("the fast YAML parser leaves other forms and every error to yaml-cpp",
         "a: \"two\n  lines\"\n",
         "a: [1,\n  2]\n",
         "a:\tb\n",
-        "a: caf\xc3\xa9\n",
+        "a: caf\xc3\n",
+        "a: \xef\xbb\xbfx\n",
+        "a: x\xe2\x80\xa8y\n",
+        "a: \xc0\xafx\n",
         "a: b: c\n",
         "a: 1\n b: 2\n",
         "a: [1, 2\n",
