@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <unordered_map>
 #include <utility>
@@ -157,6 +159,9 @@ Result<void> Store::compact() {
     log_known_ = false;
     log_cache_valid_ = false;
     std::vector<LoggedSample>().swap(log_cache_);
+    // A compaction at 10,000 series decodes and sorts ~200,000 samples (~10 MB for a moment);
+    // glibc keeps such freed heap resident unless asked, which showed as +12 MiB VmRSS.
+    ::malloc_trim(0);
     return done;
 }
 
