@@ -389,8 +389,11 @@ TEST_CASE("a state database of an older schema is migrated and keeps its alerts 
              "CASCADE, at_ms INTEGER NOT NULL, value REAL);"
              "CREATE INDEX samples_series_at ON samples (series_id, at_ms);"
              "CREATE INDEX samples_at ON samples (at_ms);"
-             "INSERT INTO samples SELECT id, 1000, 500 FROM series;"
-             "INSERT INTO samples SELECT id, 2000, 500 FROM series;"
+             // Recent samples: retention's prune at start must not be what empties them.
+             "INSERT INTO samples SELECT id, CAST(strftime('%s', 'now') AS INTEGER) * 1000 - "
+             "2000, 500 FROM series;"
+             "INSERT INTO samples SELECT id, CAST(strftime('%s', 'now') AS INTEGER) * 1000 - "
+             "1000, 500 FROM series;"
              "DROP TABLE silences; DROP TABLE held;"
              "ALTER TABLE alert_instances DROP COLUMN ack_author;"
              "ALTER TABLE alert_instances DROP COLUMN ack_comment;"
