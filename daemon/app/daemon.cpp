@@ -4,6 +4,7 @@
 #include "app/ack_links.hpp"
 #include "app/api_routes.hpp"
 #include "app/checked_config.hpp"
+#include "app/collection_skips.hpp"
 #include "app/delivery.hpp"
 #include "app/file_watch.hpp"
 #include "app/log.hpp"
@@ -108,6 +109,7 @@ struct CollectGroup {
     asio::steady_timer timer;
     bool in_flight = false;
     bool cancelled = false;
+    std::uint64_t last_step = 0;  // the Delivery step of its last collection; 0 before the first
 };
 using CollectGroupPtr = std::shared_ptr<CollectGroup>;
 
@@ -222,7 +224,9 @@ private:
     void collect(const CollectGroupPtr& group);
     void on_collected(const CollectGroupPtr& group, Result<std::vector<engine::Sample>> result);
     bool record_source_health(const CollectGroupPtr& group, const Error* error);
-    void commit(std::vector<engine::Sample> samples, engine::StepOutput out);
+    void skip_collection(const CollectGroupPtr& group, SkipReason reason);
+    /// Hands a step to the store thread; answers its Delivery step number (0: nothing to write).
+    std::uint64_t commit(std::vector<engine::Sample> samples, engine::StepOutput out);
     void arm_engine_timer();
     void update_silences();
     void watch_files();
@@ -257,6 +261,7 @@ private:
     std::unique_ptr<engine::Engine> engine_;
     std::vector<CollectGroupPtr> groups_;
     std::map<std::string, SourceHealth> health_;  // by source instance name
+    CollectionSkips skips_;
     std::string state_dir_;
     TimePoint started_at_{};
     std::optional<std::pair<TimePoint, ReloadOutcome>> last_reload_;
@@ -649,11 +654,14 @@ void Daemon::collect(const CollectGroupPtr& group) {
             collect(group);
         }
     });
-    const std::string component = "source '" + group->source + "'";
+    // Back-pressure: a due collection never waits in a queue, it is skipped (and counted). One
+    // group thus holds at most one collection in flight and one step the store has not written.
     if (group->in_flight) {
-        log::warning(component,
-                     "previous collection still running after {}; skipping this round",
-                     engine::format_duration(group->every));
+        skip_collection(group, SkipReason::StillRunning);
+        return;
+    }
+    if (group->last_step != 0 && !delivery_->committed(group->last_step)) {
+        skip_collection(group, SkipReason::StoreBehind);
         return;
     }
     group->in_flight = true;
@@ -666,7 +674,15 @@ void Daemon::collect(const CollectGroupPtr& group) {
     });
     if (!queued) {
         group->in_flight = false;
-        log::warning(component, "worker queue full; collection skipped this round");
+        skip_collection(group, SkipReason::WorkersBusy);
+    }
+}
+
+void Daemon::skip_collection(const CollectGroupPtr& group, SkipReason reason) {
+    metrics_->source_skips.inc({group->source, skip_label(reason)});
+    if (auto line =
+            skips_.skipped(group->source, reason, group->every, std::chrono::steady_clock::now())) {
+        log::warning("source '" + group->source + "'", "{}", *line);
     }
 }
 
@@ -691,7 +707,7 @@ void Daemon::on_collected(const CollectGroupPtr& group,
     samples.push_back(
         engine::Sample{kSourceUpKpi, {{"source", group->source}}, up ? 1.0 : 0.0, wall_now()});
     auto out = timed([&] { return engine_->ingest(samples, wall_now()); });
-    commit(std::move(samples), std::move(out));
+    group->last_step = commit(std::move(samples), std::move(out));
     arm_engine_timer();
 }
 
@@ -851,9 +867,9 @@ PushOutcome Daemon::push(std::vector<engine::Sample> samples, std::vector<std::s
     return outcome;
 }
 
-void Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out) {
+std::uint64_t Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out) {
     if (samples.empty() && out.empty()) {
-        return;
+        return 0;
     }
     metrics_->observe_step(samples, out, kpi_rules_);
     activity_.observe_step(samples, out, wall_now());
@@ -925,7 +941,7 @@ void Daemon::commit(std::vector<engine::Sample> samples, engine::StepOutput out)
         item.next_attempt_at = n.at;
         batch.outbox.push_back(std::move(item));
     }
-    delivery_->submit(std::move(batch));
+    return delivery_->submit(std::move(batch));
 }
 
 void Daemon::arm_engine_timer() {

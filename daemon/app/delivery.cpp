@@ -75,6 +75,8 @@ struct Delivery::Impl {
     std::map<std::string, std::pair<TimePoint, std::string>> unrecorded;
     std::deque<store::Batch> batches;
     std::atomic<std::size_t> uncommitted{0};  // submitted steps not yet committed (any thread)
+    std::uint64_t submitted = 0;              // steps submitted so far (the submitting thread)
+    std::atomic<std::uint64_t> done{0};       // steps committed so far, in order (any thread)
     bool commit_failing = false;
     asio::steady_timer commit_retry;
     asio::steady_timer pump_timer;
@@ -228,6 +230,8 @@ struct Delivery::Impl {
                 batches.pop_front();
             }
             uncommitted.fetch_sub(taken, std::memory_order_relaxed);
+            // Split-off history counts as the group's last step, done once it is written too.
+            done.fetch_add(history.samples.empty() ? taken : taken - 1, std::memory_order_release);
             if (!history.samples.empty()) {
                 batches.push_front(std::move(history));
                 uncommitted.fetch_add(1, std::memory_order_relaxed);
@@ -576,8 +580,13 @@ StoreHealth Delivery::store_health() const {
     return impl_->health;
 }
 
-void Delivery::submit(store::Batch batch) {
+bool Delivery::committed(std::uint64_t step) const {
+    return impl_->done.load(std::memory_order_acquire) >= step;
+}
+
+std::uint64_t Delivery::submit(store::Batch batch) {
     impl_->uncommitted.fetch_add(1, std::memory_order_relaxed);
+    const std::uint64_t step = ++impl_->submitted;
     asio::post(impl_->ctx, [impl = impl_.get(), batch = std::move(batch)]() mutable {
         impl->batches.push_back(std::move(batch));
         // The flush runs after every step already queued on the thread, so steps that arrive
@@ -591,6 +600,7 @@ void Delivery::submit(store::Batch batch) {
             });
         }
     });
+    return step;
 }
 
 void Delivery::set_notifiers(NotifierMap notifiers) {

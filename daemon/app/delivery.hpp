@@ -7,6 +7,7 @@
 #include "plugin_host/instances.hpp"
 #include "store/store.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -58,7 +59,13 @@ public:
 
     /// Queues one engine step for commit; commits happen in submission order. A failed commit is
     /// retried (the batch is kept in memory, in order) and logged as an error until it succeeds.
-    void submit(store::Batch batch);
+    /// Answers the step's number (1, 2, ...) for committed(). Call from one thread (the loop).
+    std::uint64_t submit(store::Batch batch);
+    /// Whether step number `step` (from submit()) and every step before it are committed: its
+    /// alert state and notifications, and its samples unless they were split off to follow in
+    /// the next transaction. Polled sources wait for this before collecting again (back-pressure).
+    /// Safe from any thread.
+    [[nodiscard]] bool committed(std::uint64_t step) const;
     /// Swaps the notifier instances (start-up and reload). Safe from any thread.
     void set_notifiers(NotifierMap notifiers);
     /// Engine steps submitted and not yet committed; the push endpoint refuses more while the

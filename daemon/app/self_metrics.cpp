@@ -1,6 +1,7 @@
 #include "app/self_metrics.hpp"
 
 #include "app/checked_config.hpp"
+#include "app/collection_skips.hpp"
 
 #include <regex.hpp>
 
@@ -35,6 +36,10 @@ SelfMetrics::SelfMetrics(const std::string& version, engine::TimePoint started_a
           "tocsin_source_collections_total", "Collections run by source instance", {"source"})),
       source_errors(registry_.counter(
           "tocsin_source_errors_total", "Collections that failed by source instance", {"source"})),
+      source_skips(registry_.counter("tocsin_source_collections_skipped_total",
+                                     "Due collections skipped by source instance and reason: "
+                                     "store_behind, still_running or workers_busy",
+                                     {"source", "reason"})),
       source_up(
           registry_.gauge("tocsin_source_up",
                           "1 while a source collects, 0 once it has failed for its down_after",
@@ -82,6 +87,10 @@ void SelfMetrics::configure(const engine::LoadedConfig& loaded) {
     for (const auto& s : loaded.config.sources) {
         source_collections.touch({s.name});
         source_errors.touch({s.name});
+        for (const auto reason :
+             {SkipReason::StoreBehind, SkipReason::StillRunning, SkipReason::WorkersBusy}) {
+            source_skips.touch({s.name, skip_label(reason)});
+        }
     }
     for (const auto& n : loaded.config.notifiers) {
         for (const char* result :

@@ -60,6 +60,7 @@ public:
     metrics::Gauge& outbox_dead_letters;
     metrics::Counter& source_collections;
     metrics::Counter& source_errors;
+    metrics::Counter& source_skips;
     metrics::Gauge& source_up;
     metrics::Counter& lua_budget_hits;
     metrics::Counter& rule_errors;
