@@ -292,14 +292,23 @@ std::optional<Template::Part> parse_expression(const std::string& text,
 
 }  // namespace
 
+const std::string& Template::source() const {
+    static const std::string kNone;
+    return data_ ? data_->source : kNone;
+}
+
 bool Template::has_lua() const {
-    return std::any_of(
-        parts_.begin(), parts_.end(), [](const Part& p) { return p.lua != nullptr; });
+    return !empty() && std::any_of(data_->parts.begin(), data_->parts.end(), [](const Part& p) {
+        return p.lua != nullptr;
+    });
 }
 
 std::vector<const LuaCode*> Template::lua_parts() const {
     std::vector<const LuaCode*> out;
-    for (const Part& p : parts_) {
+    if (empty()) {
+        return out;
+    }
+    for (const Part& p : data_->parts) {
         if (p.lua) {
             out.push_back(p.lua.get());
         }
@@ -311,8 +320,8 @@ Template Template::parse(const std::string& text,
                          const SourceLoc& loc,
                          const std::string& path,
                          Diagnostics& diags) {
-    Template t;
-    t.source_ = text;
+    Data t;
+    t.source = text;
     std::string literal;
     bool ok = true;
     std::size_t pos = 0;
@@ -342,28 +351,35 @@ Template Template::parse(const std::string& text,
         }
         if (auto part = parse_expression(text, open, close, loc, path, diags)) {
             if (!literal.empty()) {
-                t.parts_.push_back(Part{false, std::move(literal), "", nullptr});
+                t.parts.push_back(Part{false, std::move(literal), "", nullptr});
                 literal.clear();
             }
-            t.parts_.push_back(std::move(*part));
+            t.parts.push_back(std::move(*part));
         } else {
             ok = false;
         }
         pos = close + 2;
     }
     if (!literal.empty()) {
-        t.parts_.push_back(Part{false, std::move(literal), "", nullptr});
+        t.parts.push_back(Part{false, std::move(literal), "", nullptr});
     }
     if (!ok) {
         // A broken template is never rendered: the load fails as a whole.
-        t.parts_.clear();
+        t.parts.clear();
     }
-    return t;
+    Template out;
+    if (!t.source.empty()) {
+        out.data_ = std::make_shared<const Data>(std::move(t));
+    }
+    return out;
 }
 
 std::string Template::render(const TemplateContext& ctx) const {
     std::string out;
-    for (const Part& part : parts_) {
+    if (empty()) {
+        return out;
+    }
+    for (const Part& part : data_->parts) {
         if (!part.is_expr) {
             out += part.text;
             continue;
