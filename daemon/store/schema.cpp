@@ -1,5 +1,6 @@
 #include "store/schema.hpp"
 
+#include "store/sample_blocks.hpp"
 #include "store/sqlite.hpp"
 
 #include <fmt/format.h>
@@ -157,6 +158,38 @@ CREATE TABLE held (
     body_json     TEXT NOT NULL
 );
 )sql"},
+    // v6: compact KPI history. One row per sample with two indexes cost a page write per series
+    // per commit; now each commit appends one packed `sample_log` row, and a compaction moves the
+    // log into `sample_blocks` (one per compaction) of `sample_chunks` (one per series in it,
+    // keyed so that a compaction appends). `series` keeps each series' newest compacted value
+    // for start-up. The old samples are converted by sample_blocks::convert_samples_table().
+    Migration{6,
+              R"sql(
+ALTER TABLE series ADD COLUMN last_at_ms INTEGER;
+ALTER TABLE series ADD COLUMN last_value REAL;  -- NULL stands for NaN (or none, with last_at_ms)
+CREATE TABLE sample_log (
+    id        INTEGER PRIMARY KEY,
+    min_at_ms INTEGER NOT NULL,
+    max_at_ms INTEGER NOT NULL,
+    count     INTEGER NOT NULL CHECK (count > 0),
+    data      BLOB NOT NULL
+);
+CREATE TABLE sample_blocks (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: it orders equal times
+    min_at_ms INTEGER NOT NULL,
+    max_at_ms INTEGER NOT NULL,
+    count     INTEGER NOT NULL CHECK (count > 0)
+);
+CREATE INDEX sample_blocks_max_at ON sample_blocks (max_at_ms);
+CREATE TABLE sample_chunks (
+    block_id  INTEGER NOT NULL,
+    series_id INTEGER NOT NULL,
+    count     INTEGER NOT NULL CHECK (count > 0),
+    data      BLOB NOT NULL,
+    PRIMARY KEY (block_id, series_id)
+) WITHOUT ROWID;
+)sql",
+              &sample_blocks::convert_samples_table},
 };
 
 Result<bool> has_table(Database& db, const char* name) {
@@ -197,6 +230,13 @@ Result<void> apply(Database& db, const Migration& migration) {
             return db.error_text(fmt::format("migration to schema version {} failed: {}",
                                              migration.version,
                                              done.error().message));
+        }
+        if (migration.convert != nullptr) {
+            if (auto done = migration.convert(db); !done) {
+                return db.error_text(fmt::format("migration to schema version {} failed: {}",
+                                                 migration.version,
+                                                 done.error().message));
+            }
         }
         if (migration.version == 1) {
             if (auto id =

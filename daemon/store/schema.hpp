@@ -22,6 +22,9 @@ inline constexpr std::int32_t kApplicationId = 0x74637331;
 struct Migration {
     int version;      // 1, 2, ...: the schema version after this step
     const char* sql;  // one or more statements
+    // Data conversion SQL cannot express (packing rows into blobs); runs after `sql`, in the
+    // same transaction. nullptr for most migrations.
+    Result<void> (*convert)(Database& db) = nullptr;
 };
 
 /// All migrations, oldest first.

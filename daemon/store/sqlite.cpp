@@ -111,6 +111,17 @@ Statement& Statement::bind_null(int index) {
     return *this;
 }
 
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+    if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+        note_bind(SQLITE_TOOBIG, index);
+        return *this;
+    }
+    note_bind(
+        sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), kTransient),
+        index);
+    return *this;
+}
+
 Result<bool> Statement::step() {
     if (bind_rc_ != SQLITE_OK) {
         return db_->error_text(fmt::format("binding parameter {} of '{}' failed: {}",
@@ -169,6 +180,16 @@ std::optional<std::int64_t> Statement::column_optional_int(int column) const {
         return std::nullopt;
     }
     return column_int(column);
+}
+
+std::string_view Statement::column_blob(int column) const {
+    // sqlite3_column_blob first, then _bytes: the order SQLite documents for a stable pointer.
+    const void* data = sqlite3_column_blob(stmt_, column);
+    const int size = sqlite3_column_bytes(stmt_, column);
+    if (data == nullptr || size <= 0) {
+        return {};
+    }
+    return {static_cast<const char*>(data), static_cast<std::size_t>(size)};
 }
 
 // ---- Database -----------------------------------------------------------------------------------

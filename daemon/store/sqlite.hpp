@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -46,6 +47,8 @@ public:
     Statement& bind(int index, std::optional<std::int64_t> value);
     Statement& bind(int index, std::optional<double> value);
     Statement& bind_null(int index);
+    /// Binds bytes as a BLOB (copied by SQLite).
+    Statement& bind_blob(int index, std::string_view bytes);
 
     /// Runs to the next row: true with a row, false when done.
     Result<bool> step();
@@ -58,6 +61,8 @@ public:
     [[nodiscard]] double column_double(int column) const;  // NULL reads as NaN
     [[nodiscard]] std::string column_text(int column) const;
     [[nodiscard]] std::optional<std::int64_t> column_optional_int(int column) const;
+    /// The bytes of a BLOB (or text) column; valid until the next step() or reset.
+    [[nodiscard]] std::string_view column_blob(int column) const;
 
 private:
     void note_bind(int rc, int index);
@@ -95,6 +100,10 @@ public:
     /// Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back on failure (or exception).
     template <class F>
     Result<void> transaction(F&& body);
+    /// Runs `body` inside a deferred BEGIN ... COMMIT, so several reads see one snapshot of the
+    /// file while other processes write; rolls back on failure (or exception).
+    template <class F>
+    Result<void> read_transaction(F&& body);
     /// How long a statement waits for another connection's lock before failing with "busy".
     Result<void> busy_timeout(int ms);
     /// Rows changed by the last INSERT/UPDATE/DELETE.
@@ -109,6 +118,8 @@ private:
 
     Database(sqlite3* db, std::string file);
     Error rollback_after(Error cause);
+    template <class F>
+    Result<void> run_transaction(const char* begin, F&& body);
 
     sqlite3* db_;
     std::string file_;
@@ -118,7 +129,17 @@ private:
 
 template <class F>
 Result<void> Database::transaction(F&& body) {
-    if (auto begun = exec("BEGIN IMMEDIATE"); !begun) {
+    return run_transaction("BEGIN IMMEDIATE", std::forward<F>(body));
+}
+
+template <class F>
+Result<void> Database::read_transaction(F&& body) {
+    return run_transaction("BEGIN", std::forward<F>(body));
+}
+
+template <class F>
+Result<void> Database::run_transaction(const char* begin, F&& body) {
+    if (auto begun = exec(begin); !begun) {
         return begun.error();
     }
     Result<void> result = boost::outcome_v2::success();

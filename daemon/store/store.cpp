@@ -93,14 +93,6 @@ Result<void> set_pragmas(Database& db) {
     return db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
 }
 
-std::string series_key(const std::string& kpi, const std::string& labels_json) {
-    std::string key;
-    key.reserve(kpi.size() + 1 + labels_json.size());
-    key.append(kpi).push_back(kKeySeparator);
-    key.append(labels_json);
-    return key;
-}
-
 Result<engine::AlertInstance> read_instance(Database& db, const Statement& row) {
     engine::AlertInstance inst;
     inst.rule = row.column_text(0);
@@ -211,60 +203,23 @@ Result<void> Store::commit(const Batch& batch) {
     }
     auto done = db_->transaction([&] { return write_batch(batch); });
     if (!done) {
-        series_ids_.clear();  // it may hold ids of series rows the rollback took back
+        forget_log();  // it may hold ids of series rows the rollback took back
+        return done;
+    }
+    if (!batch.samples.empty()) {
+        log_rows_ += 1;
+        log_samples_ += batch.samples.size();
+        // The step is durable already; a compaction that fails leaves the log as it was and is
+        // tried again after the next commit, so its failure is not the step's.
+        if (log_rows_ >= kCompactLogRows || log_samples_ >= kCompactLogSamples) {
+            (void)compact();
+        }
     }
     return done;
 }
 
 Result<void> Store::write_batch(const Batch& batch) {
-    // Series ids are kept across batches (a SELECT per sample was a fifth of a 10,000-KPI scrape's
-    // cost), as long as no other connection changed the file: a CLI prune may delete series.
-    if (!batch.samples.empty()) {
-        BOOST_OUTCOME_TRY(auto pragma, db_->prepare("PRAGMA data_version"));
-        BOOST_OUTCOME_TRY(const bool has_row, pragma.step());
-        const std::int64_t version = has_row ? pragma.column_int(0) : -1;
-        if (version != data_version_ || version < 0 || series_ids_.size() > kMaxCachedSeries) {
-            series_ids_.clear();
-            data_version_ = version;
-        }
-    }
-    auto& series = series_ids_;
-    for (const auto& sample : batch.samples) {
-        const std::string labels = codec::labels_json(sample.labels);
-        const std::string key = series_key(sample.kpi, labels);
-        auto found = series.find(key);
-        if (found == series.end()) {
-            BOOST_OUTCOME_TRY(
-                auto select,
-                db_->prepare("SELECT id FROM series WHERE kpi = ?1 AND labels_json = ?2"));
-            select.bind(1, sample.kpi).bind(2, labels);
-            BOOST_OUTCOME_TRY(const bool exists, select.step());
-            std::int64_t id = 0;
-            if (exists) {
-                id = select.column_int(0);
-            } else {
-                BOOST_OUTCOME_TRY(
-                    auto insert,
-                    db_->prepare("INSERT INTO series (kpi, labels_json) VALUES (?1, ?2) "
-                                 "RETURNING id"));
-                insert.bind(1, sample.kpi).bind(2, labels);
-                BOOST_OUTCOME_TRY(const bool returned, insert.step());
-                if (!returned) {
-                    return db_->error_text("inserting a series returned no id");
-                }
-                id = insert.column_int(0);
-                BOOST_OUTCOME_TRY(insert.run());  // finish the statement before the next one
-            }
-            found = series.emplace(key, id).first;
-        }
-        BOOST_OUTCOME_TRY(
-            auto insert,
-            db_->prepare("INSERT INTO samples (series_id, at_ms, value) VALUES (?1, ?2, ?3)"));
-        BOOST_OUTCOME_TRY(insert.bind(1, found->second)
-                              .bind(2, to_unix_ms(sample.at))
-                              .bind(3, sample.value)
-                              .run());
-    }
+    BOOST_OUTCOME_TRY(append_log(batch.samples));
 
     for (const auto& inst : batch.upserted) {
         BOOST_OUTCOME_TRY(auto upsert, db_->prepare(R"sql(
@@ -384,84 +339,6 @@ FROM alert_instances ORDER BY rule, fingerprint
         BOOST_OUTCOME_TRY(auto inst, read_instance(*db_, select));
         out.push_back(std::move(inst));
     }
-}
-
-Result<std::vector<engine::Sample>> Store::latest_samples() {
-    // Per series, the newest sample through the (series_id, at_ms) index.
-    BOOST_OUTCOME_TRY(auto select, db_->prepare(R"sql(
-SELECT s.kpi, s.labels_json, x.value, x.at_ms
-FROM series s
-JOIN samples x ON x.rowid = (SELECT rowid FROM samples WHERE series_id = s.id
-                             ORDER BY at_ms DESC, rowid DESC LIMIT 1)
-ORDER BY s.kpi, s.labels_json
-)sql"));
-    std::vector<engine::Sample> out;
-    for (;;) {
-        BOOST_OUTCOME_TRY(const bool row, select.step());
-        if (!row) {
-            return out;
-        }
-        engine::Sample sample;
-        sample.kpi = select.column_text(0);
-        auto labels = codec::parse_labels_json(select.column_text(1));
-        if (!labels) {
-            return db_->error_text(fmt::format(
-                "series of kpi '{}' has unreadable labels_json; the database is damaged",
-                sample.kpi));
-        }
-        sample.labels = std::move(*labels);
-        sample.value = select.column_double(2);
-        sample.at = from_unix_ms(select.column_int(3));
-        out.push_back(std::move(sample));
-    }
-}
-
-Result<std::vector<HistoryPoint>> Store::history(const std::string& kpi,
-                                                 const engine::Labels& labels,
-                                                 engine::TimePoint from,
-                                                 engine::TimePoint to) {
-    BOOST_OUTCOME_TRY(auto select, db_->prepare(R"sql(
-SELECT x.at_ms, x.value
-FROM samples x JOIN series s ON s.id = x.series_id
-WHERE s.kpi = ?1 AND s.labels_json = ?2 AND x.at_ms BETWEEN ?3 AND ?4
-ORDER BY x.at_ms, x.rowid
-)sql"));
-    select.bind(1, kpi)
-        .bind(2, codec::labels_json(labels))
-        .bind(3, to_unix_ms(from))
-        .bind(4, to_unix_ms(to));
-    std::vector<HistoryPoint> out;
-    for (;;) {
-        BOOST_OUTCOME_TRY(const bool row, select.step());
-        if (!row) {
-            return out;
-        }
-        out.push_back(HistoryPoint{from_unix_ms(select.column_int(0)), select.column_double(1)});
-    }
-}
-
-Result<std::size_t> Store::prune(engine::TimePoint samples_before,
-                                 engine::TimePoint delivered_before) {
-    std::size_t deleted = 0;
-    auto done = db_->transaction([&]() -> Result<void> {
-        BOOST_OUTCOME_TRY(auto samples, db_->prepare("DELETE FROM samples WHERE at_ms < ?1"));
-        BOOST_OUTCOME_TRY(samples.bind(1, to_unix_ms(samples_before)).run());
-        deleted += static_cast<std::size_t>(db_->changes());
-        BOOST_OUTCOME_TRY(
-            auto outbox,
-            db_->prepare("DELETE FROM outbox WHERE state = 'delivered' AND delivered_ms < ?1"));
-        BOOST_OUTCOME_TRY(outbox.bind(1, to_unix_ms(delivered_before)).run());
-        deleted += static_cast<std::size_t>(db_->changes());
-        BOOST_OUTCOME_TRY(auto series,
-                          db_->prepare("DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM samples "
-                                       "WHERE series_id = series.id)"));
-        return series.run();
-    });
-    series_ids_.clear();  // ids of the deleted series must not be reused
-    if (!done) {
-        return done.error();
-    }
-    return deleted;
 }
 
 Result<void> Store::set_meta(const std::string& key, const std::string& value) {

@@ -3,6 +3,7 @@
 #include "engine/alert.hpp"
 #include "engine/result.hpp"
 #include "engine/silence.hpp"
+#include "store/sample_codec.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -118,13 +119,22 @@ public:
 
     /// Every stored alert instance, ordered by (rule, fingerprint); used to restore the engine.
     Result<std::vector<engine::AlertInstance>> load_instances();
-    /// The newest sample of every series (kpi, labels), ordered by (kpi, labels).
+    /// The newest sample of every series (kpi, labels), ordered by (kpi, labels): the newest
+    /// time, and of samples at that time the one written last. Reads `series` (newest compacted
+    /// value) and the sample log, so it stays fast however long the history is.
     Result<std::vector<engine::Sample>> latest_samples();
-    /// Samples of one series with from <= at <= to, oldest first. An unknown series gives none.
+    /// Samples of one series with from <= at <= to, oldest first; samples at the same time in
+    /// the order they were committed. An unknown series gives none.
     Result<std::vector<HistoryPoint>> history(const std::string& kpi,
                                               const engine::Labels& labels,
                                               engine::TimePoint from,
                                               engine::TimePoint to);
+    /// How many samples the store holds (compacted and in the log); for tests and reports.
+    Result<std::size_t> sample_count();
+    /// Moves the oldest rows of the sample log (at most sample_blocks::kMaxBlockSamples samples,
+    /// at least one row) into a new block, in one transaction. commit() calls it when the log
+    /// has grown past its bounds; a failure leaves the log and the blocks as they were.
+    Result<void> compact();
 
     /// Pending items with next_attempt_at <= now, oldest (created_at, then insertion) first; at
     /// most `limit` of them (0: no limit). The outbox worker calls this when its timer fires.
@@ -168,7 +178,9 @@ public:
 
     /// Retention: deletes samples older than `samples_before` and delivered items delivered before
     /// `delivered_before` (failed and pending items are kept), and then series left without
-    /// samples. Returns the number of samples and outbox items deleted.
+    /// samples. Returns the number of samples and outbox items deleted. The sample log is
+    /// compacted first; blocks wholly older than the cut are dropped and a block straddling it
+    /// is rewritten without its old samples, so history() never returns a pruned sample.
     Result<std::size_t> prune(engine::TimePoint samples_before, engine::TimePoint delivered_before);
 
     /// Keeps a new silence (matchers in their text form). Fails on a duplicate id or a silence
@@ -196,6 +208,17 @@ private:
     explicit Store(std::unique_ptr<Database> db);
 
     Result<void> write_batch(const Batch& batch);
+    Result<void> append_log(const std::vector<engine::Sample>& samples);
+    Result<std::int64_t> series_id(const engine::Sample& sample);
+    /// Moves up to `max_samples` of the log into a block; false when the log was empty. Runs in
+    /// the caller's transaction.
+    Result<bool> compact_log(std::size_t max_samples);
+    Result<std::size_t> prune_blocks(std::int64_t before_ms);
+    /// The whole sample log, decoded (log_cache_, refreshed when stale). In a read transaction.
+    Result<const std::vector<sample_codec::LoggedSample>*> decoded_log();
+    /// Drops what this connection believes about the file (series ids, log size), after a
+    /// rollback or when another connection wrote.
+    void forget_log();
     Result<void> write_held(const Batch& batch);
     Result<void> transition(std::string_view sql,
                             std::string_view what,
@@ -208,6 +231,20 @@ private:
     static constexpr std::size_t kMaxCachedSeries = 1'000'000;
     std::unordered_map<std::string, std::int64_t> series_ids_;
     std::int64_t data_version_ = -1;
+    // The sample log's size as of the last commit; unknown (re-read) after forget_log(). Its
+    // bounds keep history(), latest_samples() and one compaction cheap: a compaction at 10,000
+    // series every 20 commits writes chunks of 20 samples; see bench/README.md "Profile".
+    static constexpr std::size_t kCompactLogRows = 60;
+    static constexpr std::size_t kCompactLogSamples = 200'000;
+    // The decoded log for history(), which start-up calls once per series: decoding the log
+    // each time would cost O(series x log). Valid until this connection writes or another
+    // connection commits (data_version); emptied by every commit.
+    std::vector<sample_codec::LoggedSample> log_cache_;
+    std::int64_t log_cache_version_ = -1;
+    bool log_cache_valid_ = false;
+    bool log_known_ = false;
+    std::size_t log_rows_ = 0;
+    std::size_t log_samples_ = 0;
 };
 
 }  // namespace tocsin::store

@@ -28,7 +28,7 @@ TEST_CASE("a push of 2000 samples with one breach sends one notification and kee
     REQUIRE(hook.wait_for_requests(1, 15s));
     CHECK(hook.requests()[0].body.find("\"queue\":\"q1234\"") != std::string::npos);
     const std::string db = (inst.dir.path() / "state" / "state.db").string();
-    CHECK(eventually([&] { return sql_value(db, "SELECT count(*) FROM samples") == "2000"; }, 10s));
+    CHECK(eventually([&] { return sql_value(db, kSampleCountSql) == "2000"; }, 10s));
     CHECK(eventually([&] { return inst.outbox("delivered").size() == 1; }, 10s));
     CHECK(sql_value(db, "SELECT count(*) FROM outbox") == "1");
     CHECK(hook.requests().size() == 1);

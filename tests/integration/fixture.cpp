@@ -106,7 +106,7 @@ std::string Installation::instance_state() const {
 }
 
 long Installation::sample_count() const {
-    auto v = sql_value(state_db, "SELECT count(*) FROM samples");
+    auto v = sql_value(state_db, kSampleCountSql);
     return v ? std::stol(*v) : 0;
 }
 

@@ -10,6 +10,12 @@ struct sqlite3;
 /// read-only looks into the daemon's state DB to know when a step was committed.
 namespace tocsin::testing {
 
+/// Counts the samples in a state database (the packed log and the compacted blocks; see
+/// docs/operators.md), for sql_value(). Store::sample_count() does the same in-process.
+inline constexpr const char* kSampleCountSql =
+    "SELECT (SELECT coalesce(sum(count), 0) FROM sample_blocks) + "
+    "(SELECT coalesce(sum(count), 0) FROM sample_log)";
+
 /// Runs `sql` (any number of statements) on the database at `path`, creating it if needed.
 void sql_exec(const std::string& path, const std::string& sql);
 /// The first column of every row of `sql` as text (NULL -> "").

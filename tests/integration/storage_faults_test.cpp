@@ -381,8 +381,19 @@ TEST_CASE("a state database of an older schema is migrated and keeps its alerts 
     REQUIRE(pending_id);
 
     // Back to schema version 3 as an older release left it: no acknowledgement columns (v4), no
-    // silences and no held batches (v5).
+    // silences and no held batches (v5), and one row per sample in `samples` (v6).
     sql_exec(s.state_db,
+             "DROP TABLE sample_log; DROP TABLE sample_chunks; DROP TABLE sample_blocks;"
+             "ALTER TABLE series DROP COLUMN last_at_ms; ALTER TABLE series DROP COLUMN last_value;"
+             "CREATE TABLE samples (series_id INTEGER NOT NULL REFERENCES series (id) ON DELETE "
+             "CASCADE, at_ms INTEGER NOT NULL, value REAL);"
+             "CREATE INDEX samples_series_at ON samples (series_id, at_ms);"
+             "CREATE INDEX samples_at ON samples (at_ms);"
+             // Recent samples: retention's prune at start must not be what empties them.
+             "INSERT INTO samples SELECT id, CAST(strftime('%s', 'now') AS INTEGER) * 1000 - "
+             "2000, 500 FROM series;"
+             "INSERT INTO samples SELECT id, CAST(strftime('%s', 'now') AS INTEGER) * 1000 - "
+             "1000, 500 FROM series;"
              "DROP TABLE silences; DROP TABLE held;"
              "ALTER TABLE alert_instances DROP COLUMN ack_author;"
              "ALTER TABLE alert_instances DROP COLUMN ack_comment;"
@@ -396,6 +407,9 @@ TEST_CASE("a state database of an older schema is migrated and keeps its alerts 
     INFO(s.inst.daemon->log());
     CHECK_THAT(s.inst.daemon->log(), Catch::Contains("restored 1 active alert(s)"));
     CHECK(sql_value(s.state_db, "SELECT value FROM meta WHERE key = 'schema_version'") == latest);
+    CHECK(sql_value(s.state_db, "SELECT count(*) FROM sqlite_schema WHERE name = 'samples'") ==
+          "0");
+    CHECK(std::stol(sql_value(s.state_db, kSampleCountSql).value_or("0")) >= 2);
     const auto alerts = parse_body(s.inst.call("GET", "/api/v1/alerts"));
     REQUIRE(alerts.at("alerts").as_array().size() == 1);
     CHECK(alerts.at("alerts").as_array()[0].at("state").as_string() == "firing");
