@@ -12,6 +12,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <limits>
 #include <unordered_map>
 #include <utility>
 
@@ -36,10 +37,36 @@ Error damaged(const Database& db, std::string_view what, std::int64_t id) {
     return db.error_text(fmt::format("{} {} cannot be decoded; the database is damaged", what, id));
 }
 
+// Decodes sample_log rows, oldest first, onto `out` until it holds at least `max_samples` (or
+// the log ends). Answers the id of the last row read; 0 when there was none.
+Result<std::int64_t> read_log(Database& db,
+                              std::size_t max_samples,
+                              std::vector<LoggedSample>& out) {
+    BOOST_OUTCOME_TRY(auto select,
+                      db.prepare("SELECT id, count, data FROM sample_log ORDER BY id"));
+    std::int64_t last_id = 0;
+    while (out.size() < max_samples) {
+        BOOST_OUTCOME_TRY(const bool row, select.step());
+        if (!row) {
+            break;
+        }
+        last_id = select.column_int(0);
+        const auto count = static_cast<std::size_t>(select.column_int(1));
+        if (!sample_codec::unpack_log(select.column_blob(2), count, out)) {
+            return damaged(db, "sample_log row", last_id);
+        }
+    }
+    return last_id;
+}
+
 }  // namespace
 
 void Store::forget_log() {
     series_ids_.clear();
+    drop_log_cache();
+}
+
+void Store::drop_log_cache() {
     log_known_ = false;
     log_cache_valid_ = false;
     std::vector<LoggedSample>().swap(log_cache_);
@@ -122,25 +149,7 @@ Result<void> Store::append_log(const std::vector<engine::Sample>& samples) {
 
 Result<bool> Store::compact_log(std::size_t max_samples) {
     std::vector<LoggedSample> samples;
-    std::int64_t last_id = 0;
-    {
-        BOOST_OUTCOME_TRY(auto select,
-                          db_->prepare("SELECT id, count, data FROM sample_log ORDER BY id"));
-        for (;;) {
-            BOOST_OUTCOME_TRY(const bool row, select.step());
-            if (!row) {
-                break;
-            }
-            last_id = select.column_int(0);
-            const auto count = static_cast<std::size_t>(select.column_int(1));
-            if (!sample_codec::unpack_log(select.column_blob(2), count, samples)) {
-                return damaged(*db_, "sample_log row", last_id);
-            }
-            if (samples.size() >= max_samples) {
-                break;
-            }
-        }
-    }
+    BOOST_OUTCOME_TRY(const std::int64_t last_id, read_log(*db_, max_samples, samples));
     if (last_id == 0) {
         return false;
     }
@@ -156,9 +165,7 @@ Result<void> Store::compact() {
         return boost::outcome_v2::success();
     });
     // Re-read at the next commit: cheaper than tracking what this compaction took.
-    log_known_ = false;
-    log_cache_valid_ = false;
-    std::vector<LoggedSample>().swap(log_cache_);
+    drop_log_cache();
     // A compaction at 10,000 series decodes and sorts ~200,000 samples (~10 MB for a moment);
     // glibc keeps such freed heap resident unless asked, which showed as +12 MiB VmRSS.
     ::malloc_trim(0);
@@ -174,18 +181,7 @@ Result<const std::vector<LoggedSample>*> Store::decoded_log() {
     }
     log_cache_valid_ = false;
     log_cache_.clear();
-    BOOST_OUTCOME_TRY(auto select,
-                      db_->prepare("SELECT id, count, data FROM sample_log ORDER BY id"));
-    for (;;) {
-        BOOST_OUTCOME_TRY(const bool row, select.step());
-        if (!row) {
-            break;
-        }
-        const auto count = static_cast<std::size_t>(select.column_int(1));
-        if (!sample_codec::unpack_log(select.column_blob(2), count, log_cache_)) {
-            return damaged(*db_, "sample_log row", select.column_int(0));
-        }
-    }
+    BOOST_OUTCOME_TRY(read_log(*db_, std::numeric_limits<std::size_t>::max(), log_cache_));
     log_cache_valid_ = true;
     log_cache_version_ = version;
     return &log_cache_;

@@ -219,6 +219,8 @@ private:
     /// Drops what this connection believes about the file (series ids, log size), after a
     /// rollback or when another connection wrote.
     void forget_log();
+    /// Drops the decoded log and its known size; both are re-read when next needed.
+    void drop_log_cache();
     Result<void> write_held(const Batch& batch);
     Result<void> transition(std::string_view sql,
                             std::string_view what,

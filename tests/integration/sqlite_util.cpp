@@ -66,29 +66,4 @@ std::optional<std::string> sql_value(const std::string& path, const std::string&
     }
 }
 
-WriteLock::WriteLock(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-        sqlite3_close(db_);
-        throw std::runtime_error("open " + path);
-    }
-    sqlite3_busy_timeout(db_, 5000);
-    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
-        const std::string msg = sqlite3_errmsg(db_);
-        sqlite3_close(db_);
-        throw std::runtime_error("BEGIN IMMEDIATE on " + path + ": " + msg);
-    }
-}
-
-WriteLock::~WriteLock() {
-    release();
-}
-
-void WriteLock::release() {
-    if (db_ != nullptr) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        sqlite3_close(db_);
-        db_ = nullptr;
-    }
-}
-
 }  // namespace tocsin::testing

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "support/write_lock.hpp"  // WriteLock, used with these helpers
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,19 +24,5 @@ void sql_exec(const std::string& path, const std::string& sql);
 std::vector<std::string> sql_column(const std::string& path, const std::string& sql);
 /// The single value of `sql`, or nullopt when no row (or the file cannot be opened yet).
 std::optional<std::string> sql_value(const std::string& path, const std::string& sql);
-
-/// Holds the database's write lock (BEGIN IMMEDIATE) from construction until release() or
-/// destruction, as a slow disk would: the daemon's commits wait meanwhile.
-class WriteLock {
-public:
-    explicit WriteLock(const std::string& path);
-    ~WriteLock();
-    WriteLock(const WriteLock&) = delete;
-    WriteLock& operator=(const WriteLock&) = delete;
-    void release();
-
-private:
-    sqlite3* db_ = nullptr;
-};
 
 }  // namespace tocsin::testing

@@ -11,7 +11,6 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <sqlite3.h>
 
 #include <signal.h>
 #include <sys/mount.h>
@@ -74,34 +73,6 @@ public:
 private:
     explicit Tmpfs(std::string dir) : dir_(std::move(dir)) {}
     std::string dir_;
-};
-
-/// One write transaction held open on a database by this process (as a sqlite3 shell in
-/// `BEGIN EXCLUSIVE` would), until release() or destruction.
-class HeldLock {
-public:
-    explicit HeldLock(const std::string& path) {
-        REQUIRE(sqlite3_open(path.c_str(), &db_) == SQLITE_OK);
-        char* error = nullptr;
-        const int rc = sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, &error);
-        INFO((error != nullptr ? error : ""));
-        sqlite3_free(error);
-        REQUIRE(rc == SQLITE_OK);
-    }
-    ~HeldLock() { release(); }
-    HeldLock(const HeldLock&) = delete;
-    HeldLock& operator=(const HeldLock&) = delete;
-
-    void release() {
-        if (db_ != nullptr) {
-            (void)sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-            (void)sqlite3_close(db_);
-            db_ = nullptr;
-        }
-    }
-
-private:
-    sqlite3* db_ = nullptr;
 };
 
 /// The API installation with one webhook receiver, for the storage cases.
@@ -257,7 +228,7 @@ TEST_CASE(
     Setup s;
     s.create_state();
     {
-        HeldLock lock(s.state_db);
+        WriteLock lock(s.state_db, WriteLock::Mode::Exclusive);
         const auto result = s.run_refused();
         INFO(result.err);
         CHECK(result.exit_code == 1);
@@ -269,7 +240,7 @@ TEST_CASE(
 
     s.inst.start();  // the lock is gone: starts
     {
-        HeldLock lock(s.state_db);
+        WriteLock lock(s.state_db, WriteLock::Mode::Exclusive);
         s.inst.push(R"({"kpi": "queue_depth", "value": 500})");
         // A commit waits out the busy timeout (5 s) before it counts as failed.
         REQUIRE(eventually([&] { return s.store_ok() == false; }, 15s));

@@ -8,7 +8,10 @@
 #include "exposition.hpp"
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -16,23 +19,33 @@ namespace tocsin::exposition {
 
 /// Positions of series in an Exposition, by the value of one label (or the metric name), built
 /// lazily per label name the first time a selector asks for it. The Exposition must outlive the
-/// index and stay unchanged.
+/// index and stay unchanged: the index keeps views of its label values.
 class SeriesIndex {
 public:
+    using Positions = std::span<const std::uint32_t>;
+
     explicit SeriesIndex(const Exposition& exposition) : exposition_(&exposition) {}
 
     /// The series that can match `selector`, in written order: the positions of the smallest
     /// `label="value"` group among its equality matchers (a non-empty value; the metric name
-    /// counts as `__name__`). Nullptr when it has no such matcher, so every series must be tried.
-    /// The caller still checks every matcher on each candidate.
-    [[nodiscard]] const std::vector<std::uint32_t>* candidates(const Selector& selector);
+    /// counts as `__name__`). Nothing when it has no such matcher, so every series must be tried.
+    /// The caller still checks every matcher on each candidate. Valid while the index lives.
+    [[nodiscard]] std::optional<Positions> candidates(const Selector& selector);
 
 private:
-    using Positions = std::unordered_map<std::string, std::vector<std::uint32_t>>;
-    const Positions& by_label(const std::string& label);
+    // One label's groups, flat: one allocation per label name instead of one per value (a scrape
+    // of 10,000 series with 10,000 values built and freed 10,000 vectors).
+    struct Groups {
+        std::unordered_map<std::string_view, std::uint32_t> ids;  // value -> group
+        std::vector<std::uint32_t> starts;     // group g is positions[starts[g], starts[g + 1])
+        std::vector<std::uint32_t> positions;  // grouped, each group in written order
+
+        [[nodiscard]] Positions group(std::string_view value) const;
+    };
+    const Groups& by_label(const std::string& label);
 
     const Exposition* exposition_;
-    std::unordered_map<std::string, Positions> labels_;
+    std::unordered_map<std::string, Groups> labels_;
 };
 
 }  // namespace tocsin::exposition

@@ -140,27 +140,39 @@ private:
             return;
         }
         exposition::SeriesIndex index(parsed);
-        for (const auto& request : kpis) {
+        // The host asks for the same KPIs in the same order on every collect: the selector used
+        // at the same position last time is checked first, before the map of all of them.
+        selectors_by_position_.resize(kpis.size(), nullptr);
+        for (std::size_t k = 0; k < kpis.size(); ++k) {
+            const auto& request = kpis[k];
             std::string text;
             if (auto status = parse_kpi(request.kpi, request.params, Mode::Scrape, text);
                 !status.is_ok()) {
                 failures.add(std::move(status.message), false);
                 continue;
             }
-            const exposition::Selector* selector = selector_for(request.kpi, text, failures);
+            const exposition::Selector*& selector = selectors_by_position_[k];
+            if (selector == nullptr || selector->text() != text) {
+                selector = selector_for(request.kpi, text, failures);
+            }
             if (selector == nullptr) {
                 continue;
             }
             // exposition::Regex counts matches that gave up (work limit) in this module's copy.
             const auto limit_hits_before = exposition::regex_limit_hits();
-            auto result = select_series(request.kpi, parsed, *selector, index);
+            // Each series goes to the host as it is found, its labels read in place.
+            const auto result = select_series(
+                request.kpi, parsed, *selector, index, [&](const exposition::Series& series) {
+                    sink.emit(
+                        request.kpi, series.value, series.labels, series.timestamp_ms.value_or(0));
+                });
             if (exposition::regex_limit_hits() != limit_hits_before &&
                 regex_limited_.insert(request.kpi).second) {
                 log_->warning("KPI '" + request.kpi + "': a regex of " + text +
                               " gave up on a label value (work limit), so that series is left "
                               "out; simplify the pattern, e.g. avoid nested repetition (a+)+");
             }
-            if (result.rows.empty() && result.skipped == 0) {
+            if (result.picked == 0 && result.skipped == 0) {
                 if (unmatched_.insert(request.kpi).second) {
                     log_->warning("KPI '" + request.kpi + "': no series of the scrape matches " +
                                   text + "; the KPI gets no value until one does");
@@ -168,7 +180,9 @@ private:
             } else {
                 unmatched_.erase(request.kpi);
             }
-            emit(request.kpi, result, sink);
+            for (const auto& warning : result.warnings) {
+                log_->warning(warning);
+            }
         }
     }
 
@@ -203,7 +217,8 @@ private:
     std::string origin_;
     // Unordered: with 10,000 KPIs, the ordered map's compares of long shared prefixes
     // (`kpi_value{kpi="k...`) cost as much as picking the series.
-    std::unordered_map<std::string, exposition::Selector> selectors_;
+    std::unordered_map<std::string, exposition::Selector> selectors_;  // nodes: stable addresses
+    std::vector<const exposition::Selector*> selectors_by_position_;   // as used by the last scrape
     std::set<std::string> unmatched_;      // KPIs already warned about matching nothing
     std::set<std::string> regex_limited_;  // KPIs already warned about a regex giving up
 };

@@ -21,16 +21,27 @@ std::string describe_series(std::string_view name, const Labels& labels) {
     return text + '}';
 }
 
-// Adds a row, turning NaN and infinities into bounded warnings (the host refuses them).
-void add_row(const std::string& kpi, std::string_view name, Row row, KpiResult& out) {
-    if (std::isfinite(row.value)) {
-        out.rows.push_back(std::move(row));
-        return;
+// True for a finite value; a NaN or an infinity (the host refuses them) becomes a bounded
+// warning instead.
+bool accept(const std::string& kpi,
+            std::string_view name,
+            const Labels& labels,
+            double value,
+            KpiResult& out) {
+    if (std::isfinite(value)) {
+        ++out.picked;
+        return true;
     }
     if (++out.skipped <= kMaxSkipWarnings) {
-        out.warnings.push_back("KPI '" + kpi + "': series " + describe_series(name, row.labels) +
-                               " skipped: value is " +
-                               (std::isnan(row.value) ? "NaN" : "infinite"));
+        out.warnings.push_back("KPI '" + kpi + "': series " + describe_series(name, labels) +
+                               " skipped: value is " + (std::isnan(value) ? "NaN" : "infinite"));
+    }
+    return false;
+}
+
+void add_row(const std::string& kpi, std::string_view name, Row row, KpiResult& out) {
+    if (accept(kpi, name, row.labels, row.value, out)) {
+        out.rows.push_back(std::move(row));
     }
 }
 
@@ -221,20 +232,35 @@ KpiResult select_series(const std::string& kpi,
                         const exposition::Exposition& scrape,
                         const exposition::Selector& selector,
                         exposition::SeriesIndex& index) {
-    const auto* candidates = index.candidates(selector);
-    if (candidates == nullptr) {
-        return select_series(kpi, scrape, selector);
-    }
+    std::vector<Row> rows;
+    KpiResult out =
+        select_series(kpi, scrape, selector, index, [&rows](const exposition::Series& series) {
+            rows.push_back(Row{series.value, series.labels, series.timestamp_ms.value_or(0)});
+        });
+    out.rows = std::move(rows);
+    return out;
+}
+
+KpiResult select_series(const std::string& kpi,
+                        const exposition::Exposition& scrape,
+                        const exposition::Selector& selector,
+                        exposition::SeriesIndex& index,
+                        const SeriesVisitor& on_series) {
     KpiResult out;
-    for (const auto position : *candidates) {
-        const auto& series = scrape.series[position];
-        if (!selector.matches(series)) {
-            continue;
+    const auto visit = [&](const exposition::Series& series) {
+        if (selector.matches(series) &&
+            accept(kpi, series.name, series.labels, series.value, out)) {
+            on_series(series);
         }
-        add_row(kpi,
-                series.name,
-                Row{series.value, series.labels, series.timestamp_ms.value_or(0)},
-                out);
+    };
+    if (const auto candidates = index.candidates(selector)) {
+        for (const auto position : *candidates) {
+            visit(scrape.series[position]);
+        }
+    } else {
+        for (const auto& series : scrape.series) {
+            visit(series);
+        }
     }
     summarize_skips(kpi, out);
     return out;

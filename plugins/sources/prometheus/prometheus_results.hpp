@@ -9,6 +9,7 @@
 #include "series_index.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +33,11 @@ struct KpiResult {
     std::optional<std::string> error;
     bool temporary = false;
     std::size_t skipped = 0;  // series left out for a NaN or infinite value
+    std::size_t picked = 0;   // series with a finite value (rows, or handed to a SeriesVisitor)
 };
+
+/// Receives a picked series where it lies in the parsed scrape, without a copy.
+using SeriesVisitor = std::function<void(const exposition::Series&)>;
 
 /// `query=<q>&time=<unix seconds with millis>`, percent-encoded, for GET (after '?') or a POST
 /// form body.
@@ -58,5 +63,13 @@ struct KpiResult {
                                       const exposition::Exposition& scrape,
                                       const exposition::Selector& selector,
                                       exposition::SeriesIndex& index);
+/// The same, handing each picked series with a finite value to `on_series` as it is found
+/// instead of copying it into `rows` (which stay empty): a scrape's 10,000 series go to the
+/// host without 10,000 copies of their labels.
+[[nodiscard]] KpiResult select_series(const std::string& kpi,
+                                      const exposition::Exposition& scrape,
+                                      const exposition::Selector& selector,
+                                      exposition::SeriesIndex& index,
+                                      const SeriesVisitor& on_series);
 
 }  // namespace tocsin::plugins::prometheus

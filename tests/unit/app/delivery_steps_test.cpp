@@ -4,9 +4,9 @@
 #include "app/worker_pool.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/write_lock.hpp"
 
 #include <catch2/catch.hpp>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <chrono>
@@ -15,6 +15,7 @@
 namespace tocsin::app {
 namespace {
 using namespace std::chrono_literals;
+using testing::WriteLock;
 
 store::Batch samples_batch(const std::string& kpi, int count) {
     store::Batch b;
@@ -36,28 +37,6 @@ bool committed_within(const Delivery& d, std::uint64_t step, std::chrono::millis
     }
     return true;
 }
-
-/// Holds the database's write lock from another connection, as a slow disk or a backup would.
-class WriteLock {
-public:
-    explicit WriteLock(const std::string& path) {
-        REQUIRE(sqlite3_open(path.c_str(), &db_) == SQLITE_OK);
-        REQUIRE(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
-    }
-    ~WriteLock() { release(); }
-    WriteLock(const WriteLock&) = delete;
-    WriteLock& operator=(const WriteLock&) = delete;
-    void release() {
-        if (db_ != nullptr) {
-            (void)sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-            (void)sqlite3_close(db_);
-            db_ = nullptr;
-        }
-    }
-
-private:
-    sqlite3* db_ = nullptr;
-};
 
 }  // namespace
 

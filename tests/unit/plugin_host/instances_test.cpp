@@ -99,6 +99,57 @@ TEST_CASE("source instance refuses samples of KPIs it did not ask for", "[instan
     CHECK(lines[2].message == "refused 1 sample: sample for KPI 'sneaky', which was not requested");
 }
 
+TEST_CASE("source instance accepts requested KPIs in any order and refuses the others",
+          "[instances]") {
+    LogCapture capture;
+    auto src = make_source("testsource", R"({"scale":1,"repeat":1})");
+    // "a" also emits "c" (out of request order) and "c" also emits "a" (backwards); "b" an
+    // unrequested KPI, after the host already had to look beyond its in-order guess.
+    const std::vector<SourceInstance::KpiQuery> kpis = {
+        {"a", R"({"value":1,"also_emit":"c"})"},
+        {"b", R"({"value":2,"also_emit":"stranger"})"},
+        {"c", R"({"value":3,"also_emit":"a"})"},
+    };
+    auto result = src->collect(kpis, kFarDeadline, kNow);
+    REQUIRE(result);
+    std::vector<std::string> got;
+    for (const auto& sample : result.value()) {
+        got.push_back(sample.kpi + "=" + std::to_string(static_cast<int>(sample.value)));
+    }
+    CHECK(got == std::vector<std::string>{"a=1", "c=1", "b=2", "c=3", "a=3"});
+    const auto lines = capture.lines();
+    REQUIRE(!lines.empty());
+    CHECK(lines.back().message ==
+          "refused 1 sample: sample for KPI 'stranger', which was not requested");
+}
+
+TEST_CASE("a source sees each collect's own KPI parameters when they change between collects",
+          "[instances]") {
+    auto src = make_source("testsource", R"({"scale":1,"repeat":1})");
+    const auto values = [&](const std::vector<SourceInstance::KpiQuery>& kpis) {
+        auto result = src->collect(kpis, kFarDeadline, kNow);
+        REQUIRE(result);
+        std::vector<std::string> got;
+        for (const auto& sample : result.value()) {
+            got.push_back(sample.kpi + "=" + std::to_string(static_cast<int>(sample.value)));
+        }
+        return got;
+    };
+    // The plugin keeps the parsed requests while they stay the same: a changed parameter, a
+    // renamed KPI, a shorter or empty list must each be seen at once.
+    CHECK(values({{"x", R"({"value":1})"}, {"y", R"({"value":2})"}}) ==
+          std::vector<std::string>{"x=1", "y=2"});
+    CHECK(values({{"x", R"({"value":1})"}, {"y", R"({"value":2})"}}) ==
+          std::vector<std::string>{"x=1", "y=2"});
+    CHECK(values({{"x", R"({"value":1})"}, {"y", R"({"value":5})"}}) ==
+          std::vector<std::string>{"x=1", "y=5"});
+    CHECK(values({{"x", R"({"value":1})"}, {"z", R"({"value":5})"}}) ==
+          std::vector<std::string>{"x=1", "z=5"});
+    CHECK(values({{"x", ""}}) == std::vector<std::string>{"x=0"});
+    CHECK(values({}).empty());
+    CHECK(values({{"x", R"({"value":7})"}}) == std::vector<std::string>{"x=7"});
+}
+
 TEST_CASE("source instance returns the plugin's reason when collect fails", "[instances]") {
     SECTION("retry") {
         auto src = make_source("testsource", R"({"scale":1,"mode":"retry"})");

@@ -71,11 +71,76 @@ inline Deadline deadline_from_unix_ms(std::int64_t deadline_ms) {
 }
 
 /// What the host sees behind its `void* instance`.
+inline Json parse_object_arg(const char* text) {
+    if (text == nullptr || *text == '\0') {
+        return Json::object();
+    }
+    Json v = Json::parse(text);
+    if (!v.is_object()) {
+        throw JsonError(std::string("expected a JSON object, found ") + v.type_name());
+    }
+    return v;
+}
+
+/// The KPI requests of the last collect, parsed. A host asks for the same KPIs with the same
+/// parameters on every collect, so their JSON is parsed once, not once per KPI per collect
+/// (10,000 KPIs scraped every second: 10,000 parses a second).
+class KpiRequestCache {
+public:
+    /// The requests of `request` as KpiRequests: the kept ones when every KPI name and parameter
+    /// text equals the last call's, else freshly parsed (and kept). Throws JsonError on a
+    /// parameter text that is not a JSON object (nothing is kept then).
+    const std::vector<KpiRequest>& get(const tocsin_collect_request& request) {
+        if (!same(request)) {
+            parse(request);
+        }
+        return kpis_;
+    }
+
+private:
+    static const char* text_or_empty(const char* text) { return text != nullptr ? text : ""; }
+
+    [[nodiscard]] bool same(const tocsin_collect_request& request) const {
+        if (request.kpi_count != kpis_.size()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < request.kpi_count; ++i) {
+            const tocsin_kpi_request& r = request.kpis[i];
+            if (kpis_[i].kpi != text_or_empty(r.kpi) ||
+                params_[i] != text_or_empty(r.params_json)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void parse(const tocsin_collect_request& request) {
+        kpis_.clear();
+        params_.clear();
+        std::vector<KpiRequest> kpis;
+        std::vector<std::string> params;
+        kpis.reserve(request.kpi_count);
+        params.reserve(request.kpi_count);
+        for (std::size_t i = 0; i < request.kpi_count; ++i) {
+            const tocsin_kpi_request& r = request.kpis[i];
+            kpis.push_back(
+                KpiRequest{text_or_empty(r.kpi), Config(parse_object_arg(r.params_json))});
+            params.emplace_back(text_or_empty(r.params_json));
+        }
+        kpis_ = std::move(kpis);
+        params_ = std::move(params);
+    }
+
+    std::vector<KpiRequest> kpis_;
+    std::vector<std::string> params_;  // the JSON texts kpis_ were parsed from
+};
+
 template <class P>
 struct Instance {
     std::unique_ptr<P> plugin;
     Logger logger;
     std::string last_error;
+    KpiRequestCache requests;
 };
 
 inline void set_error(std::string& slot, const std::string& text) noexcept {
@@ -100,17 +165,6 @@ inline void copy_detail(const std::string& text, char* out, std::size_t capacity
     }
     text.copy(out, n);
     out[n] = '\0';
-}
-
-inline Json parse_object_arg(const char* text) {
-    if (text == nullptr || *text == '\0') {
-        return Json::object();
-    }
-    Json v = Json::parse(text);
-    if (!v.is_object()) {
-        throw JsonError(std::string("expected a JSON object, found ") + v.type_name());
-    }
-    return v;
 }
 
 template <class P>
@@ -181,13 +235,7 @@ struct Trampolines {
             return TOCSIN_FAILED;
         }
         try {
-            std::vector<KpiRequest> kpis;
-            kpis.reserve(request->kpi_count);
-            for (std::size_t i = 0; i < request->kpi_count; ++i) {
-                const tocsin_kpi_request& r = request->kpis[i];
-                kpis.push_back(KpiRequest{r.kpi != nullptr ? r.kpi : "",
-                                          Config(parse_object_arg(r.params_json))});
-            }
+            const std::vector<KpiRequest>& kpis = inst->requests.get(*request);
             SampleSink sink(request->emit, request->emit_ctx);
             const Status s =
                 inst->plugin->collect(kpis, sink, deadline_from_unix_ms(request->deadline_ms));

@@ -14,6 +14,8 @@
 #include "tocsin/sdk/logger.hpp"
 #include "tocsin/sdk/status.hpp"
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -43,16 +45,24 @@ public:
         if (emit_ == nullptr) {
             return false;
         }
-        std::vector<tocsin_label> c_labels;
-        c_labels.reserve(labels.size());
-        for (const auto& [name, val] : labels) {
-            c_labels.push_back(tocsin_label{name.c_str(), val.c_str()});
+        // Series rarely carry more than a handful of labels: those cross from the stack, without
+        // an allocation per sample (a 10,000-series scrape emits 10,000 of them).
+        constexpr std::size_t kInline = 16;
+        std::array<tocsin_label, kInline> inline_labels;
+        std::vector<tocsin_label> heap_labels;
+        tocsin_label* c_labels = inline_labels.data();
+        if (labels.size() > kInline) {
+            heap_labels.resize(labels.size());
+            c_labels = heap_labels.data();
+        }
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+            c_labels[i] = tocsin_label{labels[i].first.c_str(), labels[i].second.c_str()};
         }
         tocsin_sample sample{};
         sample.struct_size = sizeof(tocsin_sample);
         sample.kpi = kpi.c_str();
-        sample.labels = c_labels.empty() ? nullptr : c_labels.data();
-        sample.label_count = c_labels.size();
+        sample.labels = labels.empty() ? nullptr : c_labels;
+        sample.label_count = labels.size();
         sample.value = value;
         sample.timestamp_ms = timestamp_ms;
         return emit_(ctx_, &sample) == 0;
