@@ -319,7 +319,9 @@ private:
                 }
                 throw GiveUp{};
             }
-            if (c == '[' || c == '{' || c == '#') {
+            // Indicators yaml-cpp reads differently inside a flow collection (`[a?b]` is an
+            // error there, for one): left to it.
+            if (std::string_view("[{#?'\"&*!|>%@`").find(c) != std::string_view::npos) {
                 throw GiveUp{};
             }
         }
