@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 seed="${TOCSIN_FUZZ_SEED:-1}"
 shift || true
-all_targets=(duration calendar matcher exposition push api_json http_json rules config)
+all_targets=(duration calendar matcher exposition push api_json http_json rules config yaml)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 
