@@ -15,7 +15,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -121,6 +123,18 @@ Setup& setup() {
     return s;
 }
 
+/// One collect of every KPI; nullopt (and the benchmark marked as failed) unless it returned
+/// one sample per KPI.
+auto collect_all(Setup& s, benchmark::State& state)
+    -> std::optional<std::decay_t<decltype(s.source->collect(s.queries, 0).value())>> {
+    auto samples = s.source->collect(s.queries, unix_ms_now() + 10'000);
+    if (!samples || samples.value().size() != kCount) {
+        state.SkipWithError("the collect did not return one sample per KPI");
+        return std::nullopt;
+    }
+    return std::move(samples.value());
+}
+
 void BM_CollectTenThousandKpis(benchmark::State& state) {
     auto& s = setup();
     if (!s.error.empty()) {
@@ -128,12 +142,11 @@ void BM_CollectTenThousandKpis(benchmark::State& state) {
         return;
     }
     for (auto _ : state) {
-        auto samples = s.source->collect(s.queries, unix_ms_now() + 10'000);
-        if (!samples || samples.value().size() != kCount) {
-            state.SkipWithError("the collect did not return one sample per KPI");
+        auto samples = collect_all(s, state);
+        if (!samples) {
             return;
         }
-        benchmark::DoNotOptimize(samples.value().data());
+        benchmark::DoNotOptimize(samples->data());
     }
     state.SetItemsProcessed(state.iterations() * kCount);
 }
@@ -149,12 +162,11 @@ void BM_CollectAndStepTenThousandKpis(benchmark::State& state) {
         return;
     }
     for (auto _ : state) {
-        auto samples = s.source->collect(s.queries, unix_ms_now() + 10'000);
-        if (!samples || samples.value().size() != kCount) {
-            state.SkipWithError("the collect did not return one sample per KPI");
+        auto samples = collect_all(s, state);
+        if (!samples) {
             return;
         }
-        auto out = s.engine->ingest(samples.value(), en::from_unix_ms(unix_ms_now()));
+        auto out = s.engine->ingest(*samples, en::from_unix_ms(unix_ms_now()));
         benchmark::DoNotOptimize(out.upserted.data());
     }
     state.SetItemsProcessed(state.iterations() * kCount);
