@@ -19,6 +19,18 @@ std::string sample_ref(std::size_t index) {
     return "sample " + std::to_string(index + 1) + ": ";
 }
 
+/// Why a sample's time is refused; "" when good. Before 1970 is no Unix time (plugins refuse it
+/// too), and a clock far ahead would hold a series' latest value for good.
+std::string time_problem(TimePoint at, TimePoint now) {
+    if (at < TimePoint{}) {
+        return "timestamp is before 1970";
+    }
+    if (at > now + kMaxFuture) {
+        return "timestamp is more than 5 minutes in the future";
+    }
+    return {};
+}
+
 /// Checks one JSON sample; "" when good.
 std::string read_json_sample(const json::value& v,
                              const CheckedConfig& config,
@@ -72,14 +84,15 @@ std::string read_json_sample(const json::value& v,
                 return "timestamp must be RFC 3339 or Unix milliseconds";
             }
             out.at = *t;
-        } else if (ts->is_int64() || ts->is_uint64()) {
-            out.at = engine::from_unix_ms(ts->to_number<std::int64_t>());
+        } else if (ts->is_int64()) {
+            out.at = engine::from_unix_ms(ts->get_int64());
+        } else if (ts->is_uint64()) {
+            // Above the largest int64: thousands of millions of years ahead.
+            return "timestamp is more than 5 minutes in the future";
         } else {
             return "timestamp must be RFC 3339 or Unix milliseconds";
         }
-        if (out.at > now + kMaxFuture) {
-            return "timestamp is more than 5 minutes in the future";
-        }
+        return time_problem(out.at, now);
     }
     return {};
 }
@@ -144,9 +157,8 @@ void parse_text(const std::string& body,
             s.at = series.timestamp_ms ? engine::from_unix_ms(*series.timestamp_ms) : now;
             if (!std::isfinite(s.value)) {
                 out.rejected.push_back(sample_ref(i) + series.name + " has no finite value");
-            } else if (s.at > now + kMaxFuture) {
-                out.rejected.push_back(sample_ref(i) + series.name +
-                                       " has a timestamp more than 5 minutes in the future");
+            } else if (auto problem = time_problem(s.at, now); !problem.empty()) {
+                out.rejected.push_back(sample_ref(i) + series.name + ": " + problem);
             } else {
                 out.samples.push_back(std::move(s));
             }

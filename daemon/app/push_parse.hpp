@@ -22,7 +22,7 @@ struct ParsedPush {
 /// `content_type` picks the format: application/json, or text/plain (Prometheus text, also
 /// `application/openmetrics-text`). JSON is `{"samples": [...]}` or a bare array of
 /// `{"kpi", "value", "labels"?, "timestamp"?}` where timestamp is RFC 3339 or Unix milliseconds.
-/// Samples more than 5 minutes in the future are refused.
+/// Samples more than 5 minutes in the future or before 1970 are refused.
 [[nodiscard]] ParsedPush parse_pushed_samples(const std::string& content_type,
                                               const std::string& body,
                                               const CheckedConfig& config,

@@ -1,6 +1,7 @@
 // Fuzzes the body of `POST /api/v1/samples` (app::parse_pushed_samples): JSON samples and
 // Prometheus text, against a config with three push KPIs (one by name, two by `match:`). Every
-// accepted sample must name a push KPI, carry a finite value and not lie in the future.
+// accepted sample must name a push KPI, carry a finite value and lie between 1970 and 5 minutes
+// ahead.
 //
 // Input: the first byte picks the Content-Type (even: application/json, odd: text/plain), the
 // rest is the body.
@@ -57,6 +58,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         if (s.at > now + std::chrono::minutes(5)) {
             fuzz::fuzz_fail("a sample more than 5 minutes in the future", body);
+        }
+        if (s.at < engine::TimePoint{}) {
+            fuzz::fuzz_fail("a sample before 1970", body);
         }
     }
     return 0;
