@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
+#include <memory>
+
 namespace tocsin::api {
 namespace {
 
@@ -108,6 +111,19 @@ bool token_matches(const std::string& presented, const std::string& expected) {
     return diff == 0;
 }
 
+void Router::on_failure(std::function<void(const std::string&)> report) {
+    on_failure_ = std::move(report);
+}
+
+void Router::fail(const Request& request, const Reply& reply, const std::string& what) const {
+    if (on_failure_) {
+        on_failure_(request.method + " " + request.path + ": " + what);
+    }
+    reply(json_error(500,
+                     "internal error while handling " + request.method + " " + request.path +
+                         "; the daemon's log says more"));
+}
+
 void Router::add(std::string method, const std::string& pattern, Access access, Handler handler) {
     routes_.push_back(Route{std::move(method), split_path(pattern), access, std::move(handler)});
 }
@@ -134,7 +150,19 @@ void Router::dispatch(Request request, const Reply& reply) const {
             return;
         }
         request.params = std::move(params);
-        route.handler(request, reply);
+        auto answered = std::make_shared<std::atomic<bool>>(false);
+        const Reply once = [answered, reply](Response r) {
+            if (!answered->exchange(true)) {
+                reply(std::move(r));
+            }
+        };
+        try {
+            route.handler(request, once);
+        } catch (const std::exception& e) {
+            fail(request, once, e.what());
+        } catch (...) {
+            fail(request, once, "an exception that is no std::exception");
+        }
         return;
     }
     if (!allowed.empty()) {

@@ -4,6 +4,7 @@
 #include "app/api_requests.hpp"
 #include "app/api_silences.hpp"
 #include "app/checked_config.hpp"
+#include "app/log.hpp"
 #include "app/ops_routes.hpp"
 #include "app/push_parse.hpp"
 #include "store/store.hpp"
@@ -603,6 +604,8 @@ std::shared_ptr<api::Router> make_api_router(ApiBackend& backend) {
     router->add("GET", "/api/v1/notifications", Access::Open, bind(&Routes::notifications));
     router->add("POST", "/api/v1/notifications/{id}/retry", Access::Token, bind(&Routes::retry));
     router->add("POST", "/api/v1/samples", Access::Token, bind(&Routes::samples));
+    router->on_failure(
+        [](const std::string& what) { log::error("api", "request failed: {}", what); });
     add_silence_routes(*router, backend);
     add_ops_routes(*router, backend);
     return router;

@@ -18,8 +18,11 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace tocsin::api {
 namespace {
@@ -38,6 +41,18 @@ public:
         });
         router->add("POST", "/x", Access::Token, [](const Request& req, const Reply& reply) {
             reply(json_ok(R"({"bytes":)" + std::to_string(req.body.size()) + "}"));
+        });
+        router->add("GET", "/throws", Access::Open, [](const Request&, const Reply&) {
+            throw std::out_of_range("a handler bug");
+        });
+        router->add(
+            "GET", "/answers-then-throws", Access::Open, [](const Request&, const Reply& reply) {
+                reply(json_ok(R"({"ok":true})"));
+                throw std::runtime_error("after the answer");
+            });
+        router->on_failure([this](const std::string& what) {
+            const std::lock_guard lock(failures_mutex_);
+            failures_.push_back(what);
         });
         options.listen = "127.0.0.1:0";
         options.token = kToken;
@@ -76,8 +91,14 @@ public:
     }
 
     [[nodiscard]] std::uint16_t port() const { return port_; }
+    [[nodiscard]] std::vector<std::string> failures() {
+        const std::lock_guard lock(failures_mutex_);
+        return failures_;
+    }
 
 private:
+    std::mutex failures_mutex_;
+    std::vector<std::string> failures_;
     boost::asio::io_context loop_;
     std::unique_ptr<Server> server_;
     std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
@@ -185,6 +206,31 @@ TEST_CASE("a mutating call needs the bearer token", "[app][api]") {
           "HTTP/1.1 401 Unauthorized");
     CHECK(post("Authorization: Bearer " + std::string(kToken) + "\r\n") == "HTTP/1.1 200 OK");
     CHECK(post("Authorization: bearer  " + std::string(kToken) + " \r\n") == "HTTP/1.1 200 OK");
+}
+
+TEST_CASE("a handler that throws answers 500 once, is reported, and the server serves on",
+          "[app][api]") {
+    LiveServer server;
+    const auto get = [&](const std::string& path) {
+        RawClient c(server.port());
+        c.send("GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        return c.read_all();
+    };
+    const auto failed = get("/throws");
+    CHECK(status_line(failed) == "HTTP/1.1 500 Internal Server Error");
+    CHECK_THAT(failed, Catch::Contains("internal error while handling GET /throws"));
+    CHECK_THAT(failed, !Catch::Contains("a handler bug"));  // details go to the log only
+
+    // The answer already sent stands; the exception after it is reported, not answered twice.
+    const auto answered = get("/answers-then-throws");
+    CHECK(status_line(answered) == "HTTP/1.1 200 OK");
+    CHECK(answered.find("HTTP/1.1", 1) == std::string::npos);
+
+    CHECK(status_line(get("/x")) == "HTTP/1.1 200 OK");
+    const auto failures = server.failures();
+    REQUIRE(failures.size() == 2);
+    CHECK(failures[0] == "GET /throws: a handler bug");
+    CHECK(failures[1] == "GET /answers-then-throws: after the answer");
 }
 
 TEST_CASE("an oversize body gets 413 and oversize headers get 431", "[app][api]") {
