@@ -1,5 +1,7 @@
 #include "api_fixture.hpp"
 
+#include "sqlite_util.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <regex>
@@ -34,7 +36,8 @@ ApiInstallation::ApiInstallation(const std::string& notifiers,
 void ApiInstallation::write_rules(const std::string& notify,
                                   const std::string& extra_kpis,
                                   const std::string& later_steps,
-                                  const std::string& policy_keys) {
+                                  const std::string& policy_keys,
+                                  const std::string& extra_rules) {
     dir.write("rules.yaml",
               "kpis:\n"
               "  queue_depth: { source: pushed }\n" +
@@ -43,13 +46,31 @@ void ApiInstallation::write_rules(const std::string& notify,
                   "  - alert: QueueDeep\n"
                   "    kpi: queue_depth\n"
                   "    above: { critical: 100 }\n"
-                  "    summary: \"queue at {{ value }}\"\n"
+                  "    summary: \"queue at {{ value }}\"\n" +
+                  extra_rules +
                   "policies:\n"
                   "  page:\n" +
                   policy_keys +
                   "    steps:\n"
                   "      - notify: " +
                   notify + "\n" + later_steps);
+}
+
+PolledInstallation::PolledInstallation(const std::string& extra_rules)
+    : ApiInstallation(webhook_notifier("hook", hook.url("/hook")),
+                      "[hook]",
+                      "  app: { plugin: sqlite, path: " + app_dir.file("app.db") + " }\n") {
+    sql_exec(app_db(),
+             "CREATE TABLE kpi (name TEXT PRIMARY KEY, value REAL);"
+             "INSERT INTO kpi VALUES ('signups', 12);");
+    write_rules("[hook]",
+                "  signups:\n"
+                "    source: app\n"
+                "    query: SELECT value FROM kpi WHERE name = 'signups'\n"
+                "    every: 100ms\n",
+                "",
+                "",
+                extra_rules);
 }
 
 void ApiInstallation::start() {

@@ -2,6 +2,7 @@
 
 #include "harness.hpp"
 #include "http_client.hpp"
+#include "support/http_server.hpp"
 
 #include <boost/json.hpp>
 
@@ -30,12 +31,14 @@ public:
                     const std::string& extra_sources = "");
 
     /// Rewrites the rule file: QueueDeep notifying `notify` at once, then `later_steps` (more
-    /// lines under `steps:`), plus `extra_kpis` under `kpis:` and `policy_keys` (lines under the
-    /// policy `page`, indented by four spaces, e.g. "    group_wait: 1s\n").
+    /// lines under `steps:`), plus `extra_kpis` under `kpis:`, `policy_keys` (lines under the
+    /// policy `page`, indented by four spaces, e.g. "    group_wait: 1s\n") and `extra_rules`
+    /// under `rules:`.
     void write_rules(const std::string& notify,
                      const std::string& extra_kpis = "",
                      const std::string& later_steps = "",
-                     const std::string& policy_keys = "");
+                     const std::string& policy_keys = "",
+                     const std::string& extra_rules = "");
     /// Starts (or restarts, on the same state) the daemon and finds the API's address.
     void start();
 
@@ -57,6 +60,24 @@ public:
     std::string base;  // "http://127.0.0.1:<port>" once started
     int starts = 0;
     std::unique_ptr<DaemonProcess> daemon;
+};
+
+/// The webhook's far end `hook` and the folder of a polled source's database, made before the
+/// installation that points at them.
+struct PolledReceiver {
+    HttpServer hook;
+    TempDir app_dir;
+};
+
+/// The API installation with `hook` as its notifier plus `signups`, read from the table `kpi` of
+/// the SQLite database app_db() (where it starts at 12) every 100 ms by the source `app`.
+/// `extra_rules` are more lines under `rules:`.
+class PolledInstallation : public PolledReceiver, public ApiInstallation {
+public:
+    explicit PolledInstallation(const std::string& extra_rules = "");
+
+    [[nodiscard]] std::string app_db() const { return app_dir.file("app.db"); }
+    [[nodiscard]] std::string state_db() const { return dir.file("state/state.db"); }
 };
 
 /// The body of a 2xx-or-not answer, parsed (fails the test when it is not JSON).

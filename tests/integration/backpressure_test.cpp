@@ -8,11 +8,9 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <future>
-#include <regex>
 #include <set>
 #include <string>
 
@@ -20,70 +18,11 @@ namespace tocsin::testing {
 namespace {
 using namespace std::chrono_literals;
 
-/// The webhook's far end and the polled source's database, made before the installation.
-struct Receiver {
-    HttpServer hook;
-    TempDir app_dir;
-};
-
-/// The API installation plus `signups`, an SQLite KPI polled every 100 ms with the rule
-/// SignupsHigh (above 100: critical).
-class PolledInstallation : public Receiver, public ApiInstallation {
-public:
-    PolledInstallation()
-        : ApiInstallation(webhook_notifier("hook", hook.url("/hook")),
-                          "[hook]",
-                          "  app: { plugin: sqlite, path: " + app_dir.file("app.db") + " }\n") {
-        sql_exec(app_db(),
-                 "CREATE TABLE kpi (name TEXT PRIMARY KEY, value REAL);"
-                 "INSERT INTO kpi VALUES ('signups', 12);");
-        dir.write("rules.yaml",
-                  "kpis:\n"
-                  "  queue_depth: { source: pushed }\n"
-                  "  signups:\n"
-                  "    source: app\n"
-                  "    query: SELECT value FROM kpi WHERE name = 'signups'\n"
-                  "    every: 100ms\n"
-                  "rules:\n"
-                  "  - alert: QueueDeep\n"
-                  "    kpi: queue_depth\n"
-                  "    above: { critical: 100 }\n"
-                  "  - alert: SignupsHigh\n"
-                  "    kpi: signups\n"
-                  "    above: { critical: 100 }\n"
-                  "policies:\n"
-                  "  page:\n"
-                  "    steps:\n"
-                  "      - notify: [hook]\n");
-    }
-
-    [[nodiscard]] std::string app_db() const { return app_dir.file("app.db"); }
-    [[nodiscard]] std::string state_db() const { return dir.file("state/state.db"); }
-};
-
-/// The state database's write lock held by another connection, as a slow disk or a backup would
-/// hold it up. Taken by retrying at once rather than through SQLite's busy handler, whose sleeps
-/// lose the race against a daemon that writes ten times a second.
-class StoreLock {
-public:
-    explicit StoreLock(const std::string& path) {
-        REQUIRE(sqlite3_open(path.c_str(), &db_) == SQLITE_OK);
-        REQUIRE(eventually(
-            [&] {
-                return sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
-            },
-            10s));
-    }
-    ~StoreLock() {
-        (void)sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        (void)sqlite3_close(db_);
-    }
-    StoreLock(const StoreLock&) = delete;
-    StoreLock& operator=(const StoreLock&) = delete;
-
-private:
-    sqlite3* db_ = nullptr;
-};
+/// SignupsHigh: signups above 100 is critical.
+const std::string kSignupsHigh =
+    "  - alert: SignupsHigh\n"
+    "    kpi: signups\n"
+    "    above: { critical: 100 }\n";
 
 /// The value of one series in the /metrics text (0 when it is not there).
 double metric(const ApiInstallation& inst, const std::string& series) {
@@ -120,7 +59,7 @@ TEST_CASE(
     "a polled source skips and counts its collections while the store is behind, and catches up "
     "once it is not",
     "[integration][backpressure][storage]") {
-    PolledInstallation inst;
+    PolledInstallation inst(kSignupsHigh);
     inst.start();
     const std::string collections = R"(tocsin_source_collections_total{source="app"})";
     const std::string behind =
@@ -129,7 +68,7 @@ TEST_CASE(
     CHECK_THAT(inst.call("GET", "/metrics").body, Catch::Contains(behind + " 0\n"));
     REQUIRE(eventually([&] { return metric(inst, collections) >= 2; }, 10s));
 
-    std::optional<StoreLock> lock(std::in_place, inst.state_db());
+    std::optional<WriteLock> lock(std::in_place, inst.state_db());
     const double collected_before = metric(inst, collections);
     sql_exec(inst.app_db(), "UPDATE kpi SET value = 500 WHERE name = 'signups'");
     // Ten due collections (a second) with the store stuck: skipped, not queued.

@@ -18,32 +18,6 @@ namespace tocsin::testing {
 namespace {
 using namespace std::chrono_literals;
 
-/// The webhook's far end and the source's database, made before the installation using them.
-struct Receiver {
-    HttpServer hook;
-    TempDir app_dir;
-};
-
-/// The API installation plus an SQLite source polled every 100 ms by the worker pool.
-class BusyInstallation : public Receiver, public ApiInstallation {
-public:
-    BusyInstallation()
-        : ApiInstallation(webhook_notifier("hook", hook.url("/hook")),
-                          "[hook]",
-                          "  app: { plugin: sqlite, path: " + app_db() + " }\n") {
-        sql_exec(app_db(),
-                 "CREATE TABLE kpi (name TEXT PRIMARY KEY, value REAL);"
-                 "INSERT INTO kpi VALUES ('signups', 12);");
-        write_rules("[hook]",
-                    "  signups:\n"
-                    "    source: app\n"
-                    "    query: SELECT value FROM kpi WHERE name = 'signups'\n"
-                    "    every: 100ms\n");
-    }
-
-    [[nodiscard]] std::string app_db() const { return app_dir.file("app.db"); }
-};
-
 constexpr std::array kReads{"/api/v1/alerts",
                             "/api/v1/kpis",
                             "/metrics",
@@ -74,7 +48,7 @@ TEST_CASE(
     "parallel API clients, a polled source, firing, delivery and reloads at once leave the daemon "
     "consistent",
     "[integration][api][concurrency]") {
-    BusyInstallation inst;
+    PolledInstallation inst;
     inst.start();
     // The first request on this thread also initialises libcurl before other threads use it.
     REQUIRE(inst.call("GET", "/healthz").status == 200);
